@@ -1,0 +1,91 @@
+/**
+ * What the engine and the modules need from a host, whatever carries it (local process, SSH).
+ * A connection knows nothing of modules: it runs commands, moves bytes and opens sockets.
+ */
+import type { Duplex } from 'node:stream';
+
+/** A command as an argument vector (each argument quoted by the connection), or a shell string run by `/bin/sh -c`. */
+export type CommandSpec = { argv: readonly string[] } | { shell: string };
+
+export interface Become {
+  /** default root */
+  user?: string;
+  /** default sudo */
+  method?: 'sudo' | 'su';
+  /** sent on standard input only: never on a command line, never logged */
+  password?: string;
+}
+
+export interface RunOptions {
+  stdin?: string | Uint8Array;
+  env?: Readonly<Record<string, string>>;
+  /** working directory on the host */
+  cwd?: string;
+  /** the command is killed and the call fails with a ConnectionError of kind 'timeout' after this long */
+  timeoutMs?: number;
+  become?: Become;
+}
+
+export interface RunResult {
+  rc: number;
+  /** untrimmed */
+  stdout: string;
+  stderr: string;
+}
+
+export type FileType = 'file' | 'directory' | 'link' | 'other';
+
+export interface FileStat {
+  exists: boolean;
+  type?: FileType;
+  /** permission bits, e.g. 0o644 */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  owner?: string;
+  group?: string;
+  size?: number;
+  mtimeMs?: number;
+  /** for a symbolic link: where it points */
+  linkTarget?: string;
+}
+
+export interface WriteOptions {
+  /** permission bits; default: keep the existing file's, else 0o644 */
+  mode?: number;
+  owner?: string;
+  group?: string;
+  become?: Become;
+}
+
+export interface Connection {
+  /** the inventory name of the host this connection reaches */
+  readonly host: string;
+  /** Opens the connection (idempotent). Fails with a ConnectionError. */
+  connect(): Promise<void>;
+  /** Runs a command; a non-zero exit is a result, not an error. Transport failures are ConnectionErrors. */
+  run(command: CommandSpec, options?: RunOptions): Promise<RunResult>;
+  /** The file's bytes, exactly. */
+  readFile(path: string, options?: { become?: Become }): Promise<Buffer>;
+  /** Writes through a temporary file in the same directory, then renames it over `path`: never half-written. */
+  writeFile(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>;
+  /** lstat: a link is reported as a link. */
+  stat(path: string, options?: { become?: Become }): Promise<FileStat>;
+  /** A byte stream to a Unix socket on the host (HAProxy's runtime API). */
+  openUnixSocket(path: string): Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+export type ConnectionErrorKind = 'refused' | 'timeout' | 'auth' | 'dns' | 'hostkey' | 'lost' | 'become' | 'other';
+
+/** A failure to reach or keep talking to a host: the engine marks that host unreachable with this message. */
+export class ConnectionError extends Error {
+  readonly kind: ConnectionErrorKind;
+  readonly host: string;
+  constructor(host: string, kind: ConnectionErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectionError';
+    this.host = host;
+    this.kind = kind;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './problem.js';
+export * from './suggest.js';
+export * from './yaml.js';

@@ -1,0 +1,224 @@
+/**
+ * YAML as Ansible reads it (PyYAML, YAML 1.1: `yes`/`no`/`on`/`off` are booleans, `0644` is octal),
+ * loaded into plain objects that remember where every value came from.
+ *
+ * Positions live in a WeakMap beside the objects rather than in them, so loaded data keeps exactly the
+ * shape the user wrote and can be passed to schema validation and templating unchanged.
+ */
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, Scalar } from 'yaml';
+import type { Document, Node as YamlNode, ParsedNode, ScalarTag, Tags } from 'yaml';
+import { problem, type Problem, type SourcePos } from './problem.js';
+
+interface NodeInfo {
+  pos: SourcePos;
+  /** per mapping key: where the key and its value are */
+  keys?: Map<string, { key: SourcePos; value: SourcePos }>;
+  /** per sequence item: where it is */
+  items?: SourcePos[];
+}
+
+const positions = new WeakMap<object, NodeInfo>();
+
+/** Where an object or array loaded from YAML starts, or where the value under `key` is. */
+export function positionOf(container: unknown, key?: string | number): SourcePos | undefined {
+  if (typeof container !== 'object' || container === null) return undefined;
+  const info = positions.get(container);
+  if (!info) return undefined;
+  if (key === undefined) return info.pos;
+  if (Array.isArray(container)) return typeof key === 'number' ? (info.items?.[key] ?? info.pos) : info.pos;
+  return info.keys?.get(String(key))?.value ?? info.pos;
+}
+
+/** Where the key itself is written (for "unknown key" errors). */
+export function keyPositionOf(container: unknown, key: string): SourcePos | undefined {
+  if (typeof container !== 'object' || container === null) return undefined;
+  const info = positions.get(container);
+  return info?.keys?.get(key)?.key ?? info?.pos;
+}
+
+/** The position of the deepest value along `path` that has one. */
+export function positionAt(root: unknown, path: readonly (string | number)[]): SourcePos | undefined {
+  let current: unknown = root;
+  let best = positionOf(root);
+  for (const step of path) {
+    if (typeof current !== 'object' || current === null) break;
+    const here = positionOf(current, step);
+    if (here) best = here;
+    current = (current as Record<string | number, unknown>)[step];
+  }
+  return best;
+}
+
+/** Gives an object built in code (not loaded) a position, so errors about it still point to the file. */
+export function rememberPosition(obj: object, pos: SourcePos): void {
+  if (!positions.has(obj)) positions.set(obj, { pos });
+}
+
+// PyYAML's resolvers, where YAML 1.1 as the `yaml` package reads it differs: `y`/`n` stay strings,
+// a float needs a dot, and dates stay strings (they reach templates and JSON as text anyway).
+const pyTrue: ScalarTag = {
+  identify: (v) => v === true,
+  default: true,
+  tag: 'tag:yaml.org,2002:bool',
+  test: /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/,
+  resolve: () => new Scalar(true),
+};
+const pyFalse: ScalarTag = {
+  identify: (v) => v === false,
+  default: true,
+  tag: 'tag:yaml.org,2002:bool',
+  test: /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/,
+  resolve: () => new Scalar(false),
+};
+const pyFloat: ScalarTag = {
+  identify: (v) => typeof v === 'number',
+  default: true,
+  tag: 'tag:yaml.org,2002:float',
+  test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?)$/,
+  resolve: (s) => new Scalar(Number.parseFloat(s.replace(/_/g, ''))),
+};
+// Ansible's own tags: `!unsafe` marks a string that must not be templated; it loads as the string.
+const unsafeTag: ScalarTag = {
+  tag: '!unsafe',
+  resolve: (s) => s,
+};
+
+function ansibleTags(tags: Tags): Tags {
+  const kept = tags.filter((t) => {
+    const tag = typeof t === 'string' ? t : t.tag;
+    if (tag === 'tag:yaml.org,2002:bool' || tag === 'tag:yaml.org,2002:timestamp') return false;
+    // keep only the `.inf`/`.nan` and sexagesimal float forms; pyFloat replaces the others
+    if (tag === 'tag:yaml.org,2002:float' && typeof t !== 'string' && 'test' in t && t.test) return t.test.test('.inf') || t.test.test('1:20.5');
+    return true;
+  });
+  return [pyTrue, pyFalse, pyFloat, unsafeTag, ...kept];
+}
+
+export interface YamlLoad {
+  /** undefined for an empty document */
+  value: unknown;
+  problems: Problem[];
+}
+
+export function parseYaml(text: string, file: string): YamlLoad {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    version: '1.1',
+    customTags: ansibleTags,
+    uniqueKeys: true,
+    merge: true,
+    prettyErrors: false,
+    lineCounter,
+  });
+  const at = (offset: number): SourcePos => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, col };
+  };
+  const problems: Problem[] = [];
+  for (const err of doc.errors) {
+    const message = err.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(text, err.pos[0]) : `YAML syntax error: ${firstLine(err.message)}`;
+    problems.push(problem(at(err.pos[0]), message));
+  }
+  for (const warn of doc.warnings) {
+    problems.push(problem(at(warn.pos[0]), `YAML: ${firstLine(warn.message)}`));
+  }
+  if (problems.length > 0) return { value: undefined, problems };
+  const value = doc.contents === null ? undefined : convert(doc, doc.contents, at, problems);
+  return { value, problems };
+}
+
+export async function loadYamlFile(file: string): Promise<YamlLoad> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { value: undefined, problems: [problem({ file, line: 0, col: 0 }, `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)] };
+  }
+  return parseYaml(text, file);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function duplicateKeyMessage(text: string, offset: number): string {
+  const key = /^["']?([^"':\n]*)/.exec(text.slice(offset))?.[1]?.trim();
+  return key ? `duplicate key '${key}' in a mapping` : 'duplicate key in a mapping';
+}
+
+type At = (offset: number) => SourcePos;
+
+function startOf(node: YamlNode | null | undefined, fallback: SourcePos, at: At): SourcePos {
+  const range = node?.range;
+  return range ? at(range[0]) : fallback;
+}
+
+function convert(doc: Document.Parsed, node: ParsedNode | YamlNode, at: At, problems: Problem[], seen = new Set<YamlNode>()): unknown {
+  if (isAlias(node)) {
+    const target = node.resolve(doc);
+    if (!target) return null;
+    if (seen.has(target)) {
+      problems.push(problem(startOf(node, { file: '', line: 0, col: 0 }, at), `recursive YAML alias '*${node.source}'`));
+      return null;
+    }
+    seen.add(target);
+    const value = convert(doc, target, at, problems, seen);
+    seen.delete(target);
+    return value;
+  }
+  const pos = startOf(node, { file: '', line: 0, col: 0 }, at);
+  if (isScalar(node)) return node.value instanceof Date ? String(node.source ?? node.value.toISOString()) : node.value;
+  if (isSeq(node)) {
+    const out: unknown[] = [];
+    const items: SourcePos[] = [];
+    for (const item of node.items) {
+      items.push(startOf(item as YamlNode | null, pos, at));
+      out.push(item == null ? null : convert(doc, item as YamlNode, at, problems, seen));
+    }
+    positions.set(out, { pos, items });
+    return out;
+  }
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    const keys = new Map<string, { key: SourcePos; value: SourcePos }>();
+    const merged: Array<[Record<string, unknown>, NodeInfo | undefined]> = [];
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as YamlNode | null;
+      const keyPos = startOf(keyNode, pos, at);
+      const valueNode = pair.value as YamlNode | null;
+      if (isScalar(keyNode) && keyNode.source === '<<' && !keyNode.type?.startsWith('QUOTE')) {
+        const sources = valueNode && isSeq(valueNode) ? valueNode.items : [valueNode];
+        for (const source of sources) {
+          const m = source ? convert(doc, source as YamlNode, at, problems, seen) : null;
+          if (m && typeof m === 'object' && !Array.isArray(m)) merged.push([m as Record<string, unknown>, positions.get(m)]);
+          else problems.push(problem(keyPos, 'a YAML merge key (<<) needs a mapping or a list of mappings'));
+        }
+        continue;
+      }
+      let key: string;
+      if (keyNode === null) key = '';
+      else if (isScalar(keyNode)) key = keyNode.value === null ? '' : String(keyNode.value);
+      else {
+        problems.push(problem(keyPos, 'a mapping key must be a plain value, not a mapping or a list'));
+        continue;
+      }
+      // `__proto__` as a key must be data, never the prototype
+      Object.defineProperty(out, key, { value: valueNode == null ? null : convert(doc, valueNode, at, problems, seen), enumerable: true, writable: true, configurable: true });
+      keys.set(key, { key: keyPos, value: valueNode ? startOf(valueNode, keyPos, at) : keyPos });
+    }
+    // merge keys give way to the mapping's own keys, and earlier merges to later ones' absence (YAML merge rules)
+    for (const [source, info] of merged) {
+      for (const [k, v] of Object.entries(source)) {
+        if (Object.prototype.hasOwnProperty.call(out, k)) continue;
+        Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        const where = info?.keys?.get(k);
+        if (where) keys.set(k, where);
+      }
+    }
+    positions.set(out, { pos, keys });
+    return out;
+  }
+  return null;
+}
