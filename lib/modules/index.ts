@@ -1,0 +1,36 @@
+/**
+ * The module registry: every module typebook has, found by its short name or any alias
+ * (`sysctl`, `ansible.posix.sysctl`). The playbook schema is assembled from this list.
+ */
+import type { ModuleDefinition } from './module.js';
+import assert from './assert.js';
+import command from './command.js';
+import debug from './debug.js';
+import fail from './fail.js';
+import meta from './meta.js';
+import pause from './pause.js';
+import ping from './ping.js';
+import set_fact from './set_fact.js';
+import shell from './shell.js';
+
+export const allModules: readonly ModuleDefinition[] = [assert, command, debug, fail, meta, pause, ping, set_fact, shell];
+
+const byName = new Map<string, ModuleDefinition>();
+for (const module of allModules) {
+  for (const name of [module.name, ...module.aliases]) {
+    if (byName.has(name)) throw new Error(`module name '${name}' is defined twice`);
+    byName.set(name, module);
+  }
+}
+
+export function findModule(name: string): ModuleDefinition | undefined {
+  return byName.get(name);
+}
+
+/** every name a module answers to */
+export function moduleNames(): string[] {
+  return [...byName.keys()];
+}
+
+export type { Diff, ModuleContext, ModuleDefinition, ModuleResult } from './module.js';
+export { defineModule } from './module.js';

@@ -1,0 +1,79 @@
+/**
+ * What a module is: one definition (names, argument schema, run) in one file under lib/modules/.
+ * The argument schema is a TypeBox object, so the TypeScript type of `args` in `run` and the JSON Schema
+ * that validates playbooks come from the same definition.
+ */
+import type { Static, TObject } from '@sinclair/typebox';
+import type { Become, Connection } from '../connection/types.js';
+
+/** A change to one file or object, for `--diff`. */
+export interface Diff {
+  before: string;
+  after: string;
+  beforeHeader?: string;
+  afterHeader?: string;
+}
+
+export interface ModuleResult {
+  changed: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  /** usually a string; debug and fail take any value */
+  msg?: unknown;
+  diff?: Diff[];
+  /** module-specific fields, registered with `register` as in Ansible */
+  [field: string]: unknown;
+}
+
+/** What a module may use while it runs: the host's connection and the task's settings. */
+export interface ModuleContext {
+  /** the inventory name of the host the task runs for */
+  readonly host: string;
+  /** the connection of the host the task runs on (the delegate's for delegate_to) */
+  readonly connection: Connection;
+  readonly check: boolean;
+  readonly diff: boolean;
+  readonly become?: Become;
+  /** the task's environment (`environment:`), for modules that run commands */
+  readonly environment: Readonly<Record<string, string>>;
+  /** the task's variables, templated on access */
+  readonly vars: Readonly<Record<string, unknown>>;
+  /** renders a Jinja2 template file (template module) with the task's variables */
+  renderTemplateFile(path: string): Promise<string>;
+  /** a local path for a role/playbook relative `src` (files/ or templates/ searched as Ansible does) */
+  findFile(kind: 'files' | 'templates', src: string): string;
+  /** evaluates a bare Jinja expression with the task's variables (assert's `that`) */
+  evaluate(expression: string): unknown;
+  /** -v count, for debug's `verbosity` */
+  readonly verbosity: number;
+  /** aborted on Ctrl-C/SIGTERM: long waits (pause, wait_for) stop early */
+  readonly signal: AbortSignal;
+}
+
+export interface ModuleDefinition<S extends TObject = TObject> {
+  /** short name, e.g. 'sysctl' */
+  readonly name: string;
+  /** other names it answers to, e.g. 'ansible.posix.sysctl' */
+  readonly aliases: readonly string[];
+  readonly description: string;
+  readonly args: S;
+  /** argument aliases as in Ansible's module (alias -> canonical name) */
+  readonly argAliases?: Readonly<Record<string, string>>;
+  /**
+   * The module takes a free-form string (`command: ls -l`, `shell: ...`): the string goes into this argument,
+   * after `key=value` words naming other arguments are taken out, as Ansible does.
+   */
+  readonly freeForm?: string;
+  /** runs on the controller without touching the host (debug, set_fact, assert, fail, meta, pause) */
+  readonly onController?: boolean;
+  /** runs once for the whole batch, not per host, as Ansible's pause */
+  readonly oncePerBatch?: boolean;
+  /** arguments that are Jinja expressions evaluated by the module itself, so the engine must not template them (assert's `that`, debug's `var`) */
+  readonly expressionArgs?: readonly string[];
+  run(args: Static<S>, ctx: ModuleContext): Promise<ModuleResult>;
+}
+
+/** Declares a module; the identity function, there for the type inference of `args` in `run`. */
+export function defineModule<S extends TObject>(definition: ModuleDefinition<S>): ModuleDefinition<S> {
+  return definition;
+}
