@@ -182,6 +182,11 @@ function moduleProperties(): Record<string, JsonSchema> {
   return props;
 }
 
+function looseModuleProperties(): Record<string, JsonSchema> {
+  const value: JsonSchema = { type: ['object', 'string', 'null'] };
+  return Object.fromEntries(allModules.flatMap((m) => [m.name, ...m.aliases].map((name) => [name, { ...value, description: m.description }])));
+}
+
 const role: JsonSchema = {
   anyOf: [
     { type: 'string' },
@@ -226,9 +231,13 @@ const importPlaybook: JsonSchema = {
   properties: { import_playbook: str('the playbook to import'), 'ansible.builtin.import_playbook': str('the playbook to import'), name: str(), vars: varsMap, when: condition(''), tags: strOrList('') },
 };
 
-/** All schemas, as one document with $defs, so editors and ajv share one source. */
-export function buildSchemas(): JsonSchema {
-  const modules = moduleProperties();
+/**
+ * All schemas, as one document with $defs, so editors and ajv share one source. With `detailedModules`
+ * (for editors) each module key carries its argument schema; without (for validation) a module's arguments
+ * are checked on their own after free-form and `args:` merging (module-args.ts), giving one precise error.
+ */
+export function buildSchemas(detailedModules = true): JsonSchema {
+  const modules = detailedModules ? moduleProperties() : looseModuleProperties();
   const task: JsonSchema = { title: 'task', type: 'object', additionalProperties: false, properties: { ...taskKeywords, ...includeKeywords, ...modules } };
   const handler: JsonSchema = { title: 'handler', type: 'object', additionalProperties: false, properties: { ...handlerKeywords, ...modules } };
   const block: JsonSchema = { title: 'block', type: 'object', additionalProperties: false, required: ['block'], properties: blockKeywords };

@@ -18,7 +18,7 @@ let ajv: Ajv | undefined;
 export function schemaValidator(): Ajv {
   if (!ajv) {
     ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true });
-    ajv.addSchema(buildSchemas(), 'typebook');
+    ajv.addSchema(buildSchemas(false), 'typebook');
   }
   return ajv;
 }
@@ -132,7 +132,9 @@ function contextOf(error: ErrorObject): string {
   const module = moduleOf(error.schemaPath);
   if (module) return `module ${module}`;
   const title = (error.parentSchema as JsonSchema | undefined)?.title;
-  return (title && contexts[title]) ?? 'this mapping';
+  if (typeof title !== 'string') return 'this mapping';
+  if (title.startsWith('module ')) return title;
+  return contexts[title] ?? 'this mapping';
 }
 
 export function explainErrors(errors: ErrorObject[], root: unknown, prefix: (string | number)[] = []): Problem[] {

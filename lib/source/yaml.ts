@@ -50,6 +50,23 @@ export function positionAt(root: unknown, path: readonly (string | number)[]): S
   return best;
 }
 
+/**
+ * Gives an object built in code from loaded ones (a merge, a copy without some keys) the positions of
+ * their keys, so errors about it still point into the files. Later sources win, as in a spread.
+ */
+export function positionsFrom(target: object, ...sources: unknown[]): void {
+  const keys = new Map<string, { key: SourcePos; value: SourcePos }>();
+  let pos: SourcePos | undefined;
+  for (const source of sources) {
+    if (typeof source !== 'object' || source === null) continue;
+    const info = positions.get(source);
+    if (!info) continue;
+    pos ??= info.pos;
+    for (const [k, v] of info.keys ?? []) keys.set(k, v);
+  }
+  if (pos) positions.set(target, { pos, keys });
+}
+
 /** Gives an object built in code (not loaded) a position, so errors about it still point to the file. */
 export function rememberPosition(obj: object, pos: SourcePos): void {
   if (!positions.has(obj)) positions.set(obj, { pos });

@@ -1,0 +1,627 @@
+/**
+ * Loads a playbook and everything it pulls in (imported playbooks, vars_files, task files, roles and their
+ * dependencies) into typed objects, collecting every problem on the way rather than stopping at the first.
+ * Nothing here touches a host.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isTemplate, isPlainObject } from '../modules/coerce.js';
+import { findModule, moduleNames } from '../modules/index.js';
+import type { ModuleDefinition } from '../modules/module.js';
+import { didYouMean, keyPositionOf, loadYamlFile, positionOf, positionsFrom, problem, rememberPosition, type Problem, type SourcePos } from '../source/index.js';
+import { parseKeyValue } from './kv.js';
+import { checkModuleArgs, resolveAliases } from './module-args.js';
+import { availableRoles, findRole, roleFile, roleSearch, type RoleSearch } from './roles.js';
+import { blockKeywords, handlerKeywords, includeNames, playKeywords, taskKeywords, type SchemaKind } from './schema.js';
+import type { ArgumentOption, ArgumentSpec, Block, Condition, IncludeRole, IncludeTasks, InheritedKeywords, Play, PlayKeywords, Playbook, RoleInstance, Task, TaskItem, TaskKeywords, Vars, VarsFile } from './types.js';
+import { validateDocument } from './validate.js';
+import { checkRoleArguments } from './argument-specs.js';
+
+export interface LoadOptions {
+  /** extra role directories (--roles-path) */
+  rolesPath?: readonly string[];
+}
+
+export interface LoadResult {
+  playbook: Playbook;
+  problems: Problem[];
+}
+
+type Raw = Record<string, unknown>;
+
+const inheritedNames = ['become', 'become_user', 'become_method', 'environment', 'ignore_errors', 'ignore_unreachable', 'any_errors_fatal', 'check_mode', 'diff', 'no_log', 'throttle', 'run_once', 'delegate_to', 'delegate_facts', 'connection', 'remote_user', 'module_defaults'] as const;
+
+/** `when: x` and `when: [a, b]` both become a list (all must hold) */
+function conditions(value: unknown): Condition[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter((c): c is Condition => typeof c === 'string' || typeof c === 'boolean');
+}
+
+function stringList(value: unknown, splitCommas = false): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  // a list of strings is kept as loaded, so that its items keep their positions
+  if (!splitCommas && Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  const list = Array.isArray(value) ? value : [value];
+  const strings = list.map(String);
+  return splitCommas ? strings.flatMap((s) => s.split(',').map((t) => t.trim()).filter((t) => t !== '')) : strings;
+}
+
+function inherited(raw: Raw): InheritedKeywords {
+  const k: InheritedKeywords = {};
+  const when = conditions(raw.when);
+  if (when) k.when = when;
+  const tags = stringList(raw.tags, true);
+  if (tags) k.tags = tags;
+  for (const name of inheritedNames) if (raw[name] !== undefined) (k as Record<string, unknown>)[name] = raw[name];
+  return k;
+}
+
+class Loader {
+  readonly problems: Problem[] = [];
+  private readonly loading = new Set<string>();
+
+  constructor(
+    private readonly search: RoleSearch,
+    private readonly playbookDir: string,
+  ) {}
+
+  private report(pos: SourcePos | undefined, message: string, extra: { expected?: string; hint?: string } = {}): void {
+    this.problems.push(problem(pos, message, extra));
+  }
+
+  /** a YAML file validated against its kind; undefined (with problems recorded) when unusable */
+  private async document(file: string, kind: SchemaKind): Promise<unknown> {
+    const loaded = await loadYamlFile(file);
+    this.problems.push(...loaded.problems);
+    if (loaded.problems.some((p) => p.severity === 'error')) return undefined;
+    const problems = validateDocument(kind, loaded.value ?? (kind === 'vars' || kind === 'roleMeta' ? null : []));
+    this.problems.push(...problems);
+    return loaded.value;
+  }
+
+  async playbook(file: string, from?: SourcePos): Promise<Play[]> {
+    const path = resolve(file);
+    if (this.loading.has(path)) {
+      this.report(from, `import_playbook cycle: ${file} imports itself`);
+      return [];
+    }
+    if (!existsSync(path)) {
+      this.report(from ?? { file, line: 0, col: 0 }, `playbook not found: ${file}`);
+      return [];
+    }
+    this.loading.add(path);
+    try {
+      const doc = await this.document(file, 'playbook');
+      if (!Array.isArray(doc)) {
+        if (doc !== undefined) this.report(positionOf(doc) ?? { file, line: 1, col: 1 }, 'a playbook must be a list of plays');
+        return [];
+      }
+      const plays: Play[] = [];
+      for (const [i, item] of doc.entries()) {
+        if (!isPlainObject(item)) continue;
+        const importName = item.import_playbook ?? item['ansible.builtin.import_playbook'];
+        if (importName !== undefined) {
+          const pos = positionOf(doc, i)!;
+          if (typeof importName !== 'string') continue;
+          const imported = await this.playbook(join(dirname(file), importName), pos);
+          const extra = inherited(item);
+          for (const play of imported) {
+            play.vars = { ...((item.vars as Vars | undefined) ?? {}), ...play.vars };
+            play.keywords.when = [...(extra.when ?? []), ...(play.keywords.when ?? [])];
+            play.keywords.tags = [...(extra.tags ?? []), ...(play.keywords.tags ?? [])];
+          }
+          plays.push(...imported);
+        } else {
+          plays.push(await this.play(item, file, positionOf(doc, i)!));
+        }
+      }
+      return plays;
+    } finally {
+      this.loading.delete(path);
+    }
+  }
+
+  private async play(raw: Raw, file: string, pos: SourcePos): Promise<Play> {
+    const hostsValue = raw.hosts;
+    if (hostsValue === undefined) this.report(pos, "a play needs 'hosts': the pattern of the hosts it runs on");
+    const hosts = Array.isArray(hostsValue) ? hostsValue.map(String).join(',') : String(hostsValue ?? '');
+    const keywords: PlayKeywords = inherited(raw);
+    for (const name of Object.keys(playKeywords)) {
+      if (['name', 'hosts', 'vars', 'vars_files', 'roles', 'pre_tasks', 'tasks', 'post_tasks', 'handlers', 'when', 'tags'].includes(name)) continue;
+      if (raw[name] !== undefined) (keywords as Record<string, unknown>)[name] = raw[name];
+    }
+    if (raw.gather_subset !== undefined) keywords.gather_subset = stringList(raw.gather_subset, true);
+    const play: Play = {
+      name: typeof raw.name === 'string' ? raw.name : hosts,
+      hosts,
+      pos,
+      file,
+      vars: isPlainObject(raw.vars) ? raw.vars : {},
+      varsFiles: await this.varsFiles(raw.vars_files, file),
+      keywords,
+      roles: [],
+      preTasks: [],
+      tasks: [],
+      postTasks: [],
+      handlers: [],
+    };
+    const handlers: TaskItem[] = [];
+    const roleBlocks: TaskItem[] = [];
+    const seenRoles = new Map<string, RoleInstance>();
+    if (Array.isArray(raw.roles)) {
+      for (const [i, entry] of raw.roles.entries()) {
+        const loaded = await this.roleEntry(entry, positionOf(raw.roles, i)!, file, seenRoles, []);
+        for (const l of loaded) {
+          play.roles.push(l.instance);
+          roleBlocks.push(l.block);
+          handlers.push(...l.handlers);
+        }
+      }
+    }
+    const context = { file, handlers };
+    play.preTasks = await this.taskList(raw.pre_tasks, context);
+    play.tasks = [...roleBlocks, ...(await this.taskList(raw.tasks, context))];
+    play.postTasks = await this.taskList(raw.post_tasks, context);
+    play.handlers = [...(await this.taskList(raw.handlers, { file, handlers, isHandler: true })), ...handlers];
+    this.checkNotify(play);
+    return play;
+  }
+
+  private async varsFiles(value: unknown, file: string): Promise<VarsFile[]> {
+    if (!Array.isArray(value)) return [];
+    const out: VarsFile[] = [];
+    for (const [i, entry] of value.entries()) {
+      const pos = positionOf(value, i)!;
+      const alternatives = Array.isArray(entry) ? entry.map(String) : [String(entry)];
+      const vf: VarsFile = { path: alternatives[0]!, pos, ...(alternatives.length > 1 ? { alternatives } : {}) };
+      if (!alternatives.some(isTemplate)) {
+        const found = alternatives.map((a) => resolve(dirname(file), a)).find((p) => existsSync(p));
+        if (!found) this.report(pos, `vars file not found: ${alternatives.join(' or ')}`, { expected: `a file relative to ${dirname(file)}` });
+        else {
+          const doc = await this.document(found, 'vars');
+          vf.vars = isPlainObject(doc) ? doc : {};
+        }
+      }
+      out.push(vf);
+    }
+    return out;
+  }
+
+  /** the tasks of a list (a play section, a task file, a block) */
+  private async taskList(value: unknown, context: TaskContext): Promise<TaskItem[]> {
+    if (!Array.isArray(value)) return [];
+    const items: TaskItem[] = [];
+    for (const [i, raw] of value.entries()) {
+      if (!isPlainObject(raw)) {
+        this.report(positionOf(value, i), `a task must be a mapping, found ${raw === null ? 'nothing' : typeof raw}`);
+        continue;
+      }
+      const item = await this.taskItem(raw, positionOf(value, i)!, context);
+      if (item) items.push(item);
+    }
+    return items;
+  }
+
+  private async taskItem(raw: Raw, pos: SourcePos, context: TaskContext): Promise<TaskItem | undefined> {
+    const common = { pos, file: context.file, vars: isPlainObject(raw.vars) ? raw.vars : {}, ...(typeof raw.name === 'string' ? { name: raw.name } : {}), ...(context.role ? { role: context.role } : {}) };
+    if ('block' in raw) {
+      const block: Block = {
+        kind: 'block',
+        ...common,
+        block: await this.taskList(raw.block, context),
+        rescue: await this.taskList(raw.rescue, context),
+        always: await this.taskList(raw.always, context),
+        keywords: { ...inherited(raw), ...(raw.notify !== undefined ? { notify: stringList(raw.notify) } : {}) },
+      };
+      return block;
+    }
+    const known = context.isHandler ? handlerKeywords : taskKeywords;
+    const actionKeys = Object.keys(raw).filter((k) => !(k in known) || k === 'action' || k === 'local_action');
+    const unknownKeys = actionKeys.filter((k) => !findModule(k) && !includeNames.has(k.replace(/^ansible\.builtin\./, '')) && k !== 'action' && k !== 'local_action');
+    const actions = actionKeys.filter((k) => !unknownKeys.includes(k));
+    if (actions.length > 1) {
+      this.report(keyPositionOf(raw, actions[1]!), `a task has one module, this one has ${actions.length}: ${actions.map((a) => `'${a}'`).join(', ')}`, { hint: 'split it into separate tasks' });
+      return undefined;
+    }
+    if (actions.length === 0) {
+      // an unknown key was already reported by the schema (with "did you mean"); say more only when there was none
+      if (unknownKeys.length === 0) this.report(pos, 'a task needs a module (for example command, debug, template)');
+      else for (const key of unknownKeys) this.unknownModule(key, raw);
+      return undefined;
+    }
+    const keywords = this.taskKeywords(raw, pos);
+    const key = actions[0]!;
+    const include = key.replace(/^ansible\.builtin\./, '');
+    if (includeNames.has(include)) return this.include(include, raw[key], raw, { ...common, keywords }, context);
+
+    let moduleName = key;
+    let value: unknown = raw[key];
+    if (key === 'action' || key === 'local_action') {
+      const parsed = this.oldStyleAction(raw[key], keyPositionOf(raw, key)!);
+      if (!parsed) return undefined;
+      [moduleName, value] = parsed;
+      if (key === 'local_action') keywords.delegate_to = 'localhost';
+    }
+    const module = findModule(moduleName);
+    if (!module) {
+      this.unknownModule(moduleName, raw, keyPositionOf(raw, key));
+      return undefined;
+    }
+    const args = this.moduleArgs(module, value, raw.args, positionOf(raw, key)!);
+    if (!args) return undefined;
+    const task: Task = { kind: 'task', ...common, module, action: moduleName, args, keywords };
+    for (const { arg, kind } of module.localFiles ?? []) this.checkLocalFile(task, arg, kind);
+    return task;
+  }
+
+  private unknownModule(name: string, raw: Raw, at?: SourcePos): void {
+    // the schema already said "unknown key" for a key that is no module; only an old-style action lands here
+    if (at) this.report(at, `unknown module '${name}'`, { ...(didYouMean(name, moduleNames()) ? { hint: didYouMean(name, moduleNames())! } : {}) });
+    void raw;
+  }
+
+  /** `action: shell echo hi`, `action: {module: shell, cmd: ...}` */
+  private oldStyleAction(value: unknown, pos: SourcePos): [string, unknown] | undefined {
+    if (typeof value === 'string') {
+      const match = /^\s*(\S+)\s*([\s\S]*)$/.exec(value);
+      if (!match) {
+        this.report(pos, 'an action needs a module name');
+        return undefined;
+      }
+      return [match[1]!, match[2]!];
+    }
+    if (isPlainObject(value) && typeof value.module === 'string') {
+      const { module, ...rest } = value;
+      return [module as string, rest];
+    }
+    this.report(pos, "an action must be 'module args' or a mapping with 'module'");
+    return undefined;
+  }
+
+  /** free-form and key=value strings, `args:`, aliases; then checked against the module's schema */
+  private moduleArgs(module: ModuleDefinition, value: unknown, extra: unknown, pos: SourcePos): Vars | undefined {
+    let inline: Vars;
+    const valuePos = positionOf(value) ?? pos;
+
+    if (value === null || value === undefined) inline = {};
+    else if (typeof value === 'string') {
+      const known = new Set(Object.keys((module.args as unknown as { properties: Record<string, unknown> }).properties));
+      try {
+        if (module.freeForm) {
+          known.delete(module.freeForm);
+          const parsed = parseKeyValue(value, known);
+          inline = { ...parsed.args, ...(parsed.rest !== '' ? { [module.freeForm]: parsed.rest } : {}) };
+        } else {
+          const parsed = parseKeyValue(value);
+          if (parsed.rest !== '') {
+            this.report(pos, `${module.name} takes key=value arguments, found '${parsed.rest}'`, { expected: 'a mapping of arguments, or key=value words' });
+            return undefined;
+          }
+          inline = parsed.args;
+        }
+      } catch (err) {
+        this.report(pos, `cannot read the arguments of ${module.name}: ${(err as Error).message}`);
+        return undefined;
+      }
+      rememberPosition(inline, valuePos);
+    } else if (isPlainObject(value)) inline = value;
+    else {
+      this.report(pos, `the arguments of ${module.name} are ${Array.isArray(value) ? 'a list' : String(value)}`, { expected: 'a mapping of arguments' });
+      return undefined;
+    }
+    // inline arguments win over `args:`, as in Ansible
+    let args: Vars = isPlainObject(extra) ? { ...extra, ...inline } : inline;
+    const aliased = resolveAliases(module, args, pos);
+    this.problems.push(...aliased.problems);
+    args = aliased.args;
+    if (args !== value) positionsFrom(args, extra, inline);
+    const problems = checkModuleArgs(module, args, pos).map((p) =>
+      module.freeForm ? { ...p, message: p.message.replace(`'${module.freeForm}' is`, `${module.name} is`) } : p,
+    );
+    // errors on merged copies point at the task; where the key came from a loaded mapping, at the key
+    this.problems.push(...problems.map((p) => (p.line > 0 ? p : { ...p, file: pos.file, line: pos.line, col: pos.col })));
+    return problems.some((p) => p.severity === 'error') ? undefined : args;
+  }
+
+  private taskKeywords(raw: Raw, pos: SourcePos): TaskKeywords {
+    const k: TaskKeywords = inherited(raw);
+    const loops = (['loop', 'with_items', 'with_list', 'with_dict'] as const).filter((name) => raw[name] !== undefined);
+    if (loops.length > 1) this.report(keyPositionOf(raw, loops[1]!) ?? pos, `a task has one loop, this one has ${loops.join(' and ')}`);
+    if (loops[0]) {
+      k.loop = raw[loops[0]];
+      k.loopKind = loops[0];
+    }
+    if (isPlainObject(raw.loop_control)) k.loop_control = raw.loop_control;
+    if (typeof raw.register === 'string') k.register = raw.register;
+    const notify = stringList(raw.notify);
+    if (notify) k.notify = notify;
+    const listen = stringList(raw.listen);
+    if (listen) k.listen = listen;
+    for (const name of ['changed_when', 'failed_when', 'until'] as const) {
+      const c = conditions(raw[name]);
+      if (c) k[name] = c;
+    }
+    if (raw.retries !== undefined) k.retries = raw.retries;
+    if (raw.delay !== undefined) k.delay = raw.delay;
+    return k;
+  }
+
+  private async include(kind: string, value: unknown, raw: Raw, common: IncludeCommon, context: TaskContext): Promise<TaskItem | undefined> {
+    const pos = keyPositionOf(raw, Object.keys(raw).find((k) => k.endsWith(kind))!) ?? common.pos;
+    if (kind === 'import_tasks' || kind === 'include_tasks') {
+      const file = typeof value === 'string' ? value : isPlainObject(value) && typeof value.file === 'string' ? value.file : undefined;
+      if (file === undefined) {
+        this.report(pos, `${kind} needs a file name`);
+        return undefined;
+      }
+      if (isTemplate(file)) {
+        if (kind === 'import_tasks') {
+          this.report(pos, `import_tasks is static: its file name cannot be a template ('${file}')`, { hint: 'use include_tasks for a name known only when the task runs' });
+          return undefined;
+        }
+        return { kind: 'include_tasks', ...common, path: file } satisfies IncludeTasks;
+      }
+      const path = this.taskFilePath(file, context);
+      if (!path) {
+        this.report(pos, `tasks file not found: ${file}`, { expected: `a file relative to ${dirname(context.file)}${context.role ? ` or ${join(context.role.path, 'tasks')}` : ''}` });
+        return undefined;
+      }
+      const tasks = await this.taskFile(path, { ...context, file: path });
+      if (kind === 'include_tasks') return { kind: 'include_tasks', ...common, path, loaded: tasks } satisfies IncludeTasks;
+      return { kind: 'block', ...common, block: tasks, rescue: [], always: [], keywords: common.keywords, origin: 'import_tasks' } satisfies Block;
+    }
+    // import_role / include_role
+    if (!isPlainObject(value) || typeof value.name !== 'string') return undefined; // the schema reported it
+    if (isTemplate(value.name)) {
+      if (kind === 'import_role') {
+        this.report(pos, `import_role is static: its role name cannot be a template ('${value.name}')`, { hint: 'use include_role' });
+        return undefined;
+      }
+      return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value) } satisfies IncludeRole;
+    }
+    const loaded = await this.role(value.name, pos, context.file, {}, {}, fromOptions(value), [], context.role ? [context.role.name] : []);
+    if (!loaded) return undefined;
+    context.handlers.push(...loaded.handlers);
+    if (kind === 'include_role') {
+      return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value), loaded: { instance: loaded.instance, tasks: loaded.tasks, handlers: loaded.handlers } } satisfies IncludeRole;
+    }
+    return { kind: 'block', ...common, block: loaded.dependencies.concat(loaded.tasks), rescue: [], always: [], keywords: common.keywords, role: loaded.instance, origin: 'import_role' } satisfies Block;
+  }
+
+  /** Ansible looks for an included file next to the including file, then in the role's tasks/ */
+  private taskFilePath(file: string, context: TaskContext): string | undefined {
+    const candidates = [resolve(dirname(context.file), file)];
+    if (context.role) candidates.push(resolve(context.role.path, 'tasks', file));
+    candidates.push(resolve(this.playbookDir, file));
+    return candidates.find((c) => existsSync(c));
+  }
+
+  private async taskFile(path: string, context: TaskContext): Promise<TaskItem[]> {
+    if (this.loading.has(path)) {
+      this.report({ file: path, line: 1, col: 1 }, `tasks file includes itself: ${path}`);
+      return [];
+    }
+    this.loading.add(path);
+    try {
+      const doc = await this.document(path, context.isHandler ? 'handlers' : 'tasks');
+      if (doc === undefined || doc === null) return [];
+      if (!Array.isArray(doc)) {
+        this.report(positionOf(doc) ?? { file: path, line: 1, col: 1 }, 'a tasks file must be a list of tasks');
+        return [];
+      }
+      return await this.taskList(doc, context);
+    } finally {
+      this.loading.delete(path);
+    }
+  }
+
+  /** one entry of a play's `roles:` (or a dependency), its dependencies first */
+  private async roleEntry(entry: unknown, pos: SourcePos, file: string, seen: Map<string, RoleInstance>, chain: string[]): Promise<{ instance: RoleInstance; block: Block; handlers: TaskItem[] }[]> {
+    let name: string | undefined;
+    let rest: Raw = {};
+    if (typeof entry === 'string') name = entry;
+    else if (isPlainObject(entry)) {
+      const { role, name: alt, ...others } = entry;
+      name = typeof role === 'string' ? role : typeof alt === 'string' ? alt : undefined;
+      rest = others;
+    }
+    if (!name) {
+      this.report(pos, 'a role entry needs a role name', { expected: "a string, or a mapping with 'role'" });
+      return [];
+    }
+    const keywords = inherited(rest);
+    const params: Vars = {};
+    const keywordNames = new Set(['when', 'tags', 'vars', ...inheritedNames]);
+    for (const [k, v] of Object.entries(rest)) if (!keywordNames.has(k)) params[k] = v;
+    const roleVars = isPlainObject(rest.vars) ? rest.vars : {};
+    const roleParams = { ...roleVars, ...params };
+    positionsFrom(roleParams, roleVars, entry);
+    const identity = `${name}\u0000${JSON.stringify({ ...params, ...roleVars })}`;
+    const previous = seen.get(identity);
+    if (previous && !previous.allowDuplicates) return [];
+    const loaded = await this.role(name, pos, file, roleParams, keywords, {}, chain, []);
+    if (!loaded) return [];
+    seen.set(identity, loaded.instance);
+    const out: { instance: RoleInstance; block: Block; handlers: TaskItem[] }[] = [];
+    // dependencies (meta/main.yml) run first, each once per play
+    for (const [i, dep] of loaded.meta.dependencies.entries()) {
+      out.push(...(await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.meta.file ?? file, seen, [...chain, name])));
+    }
+    const block: Block = { kind: 'block', pos, file, vars: {}, name, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords, origin: 'role' };
+    out.push({ instance: loaded.instance, block, handlers: loaded.handlers });
+    return out;
+  }
+
+  private async role(
+    name: string,
+    pos: SourcePos,
+    fromFile: string,
+    params: Vars,
+    keywords: InheritedKeywords,
+    from: FromOptions,
+    chain: string[],
+    _parents: string[],
+  ): Promise<LoadedRole | undefined> {
+    if (chain.includes(name)) {
+      this.report(pos, `role dependency cycle: ${[...chain, name].join(' -> ')}`);
+      return undefined;
+    }
+    const found = findRole(name, this.search, dirname(fromFile));
+    if (!found.path) {
+      const hint = didYouMean(name, availableRoles(this.search));
+      this.report(pos, `role '${name}' not found; searched: ${found.searched.join(', ')}`, hint ? { hint } : {});
+      return undefined;
+    }
+    const path = found.path;
+    const defaultsFile = roleFile(path, 'defaults', from.defaultsFrom ?? 'main');
+    const varsFile = roleFile(path, 'vars', from.varsFrom ?? 'main');
+    const metaFile = roleFile(path, 'meta', 'main');
+    const specsFile = roleFile(path, 'meta', 'argument_specs');
+    const entryPoint = from.tasksFrom ?? 'main';
+    const tasksFile = roleFile(path, 'tasks', entryPoint);
+    const handlersFile = roleFile(path, 'handlers', from.handlersFrom ?? 'main');
+    if (from.tasksFrom && !tasksFile) this.report(pos, `role '${name}' has no tasks file '${from.tasksFrom}' in ${join(path, 'tasks')}`);
+    for (const [option, value, part, file] of [['defaults_from', from.defaultsFrom, 'defaults', defaultsFile], ['vars_from', from.varsFrom, 'vars', varsFile], ['handlers_from', from.handlersFrom, 'handlers', handlersFile]] as const) {
+      if (value && !file) this.report(pos, `role '${name}' has no ${part} file '${value}' (${option})`);
+    }
+    const defaults = defaultsFile ? await this.document(defaultsFile, 'vars') : undefined;
+    const vars = varsFile ? await this.document(varsFile, 'vars') : undefined;
+    const meta = metaFile ? await this.document(metaFile, 'roleMeta') : undefined;
+    const specsDoc = specsFile ? await this.document(specsFile, 'argumentSpecs') : undefined;
+    const specsSource = isPlainObject(specsDoc) ? specsDoc.argument_specs : isPlainObject(meta) ? meta.argument_specs : undefined;
+    const specEntry = isPlainObject(specsSource) ? specsSource[entryPoint] : undefined;
+    const argumentSpecs: ArgumentSpec | undefined = isPlainObject(specEntry)
+      ? { options: (isPlainObject(specEntry.options) ? specEntry.options : {}) as Record<string, ArgumentOption>, pos: positionOf(specsSource, entryPoint)! }
+      : undefined;
+    const instance: RoleInstance = {
+      name,
+      path,
+      params,
+      keywords,
+      defaults: isPlainObject(defaults) ? defaults : {},
+      vars: isPlainObject(vars) ? vars : {},
+      entryPoint,
+      pos,
+      ...(argumentSpecs ? { argumentSpecs } : {}),
+    };
+    if (isPlainObject(meta) && meta.allow_duplicates === true) instance.allowDuplicates = true;
+    if (argumentSpecs) this.problems.push(...checkRoleArguments(instance, argumentSpecs, pos));
+    const context: TaskContext = { file: tasksFile ?? join(path, 'tasks', 'main.yml'), role: instance, handlers: [] };
+    const tasks = tasksFile ? await this.taskFile(tasksFile, context) : [];
+    const handlers = handlersFile ? await this.taskFile(handlersFile, { file: handlersFile, role: instance, handlers: [], isHandler: true }) : [];
+    const dependenciesRaw = isPlainObject(meta) && Array.isArray(meta.dependencies) ? meta.dependencies : [];
+    return {
+      instance,
+      tasks,
+      handlers: [...handlers, ...context.handlers],
+      dependencies: [],
+      meta: { dependencies: dependenciesRaw, dependenciesRaw, ...(metaFile ? { file: metaFile } : {}) },
+    };
+  }
+
+  private checkLocalFile(task: Task, arg: string, kind: 'files' | 'templates'): void {
+    const src = task.args[arg];
+    if (typeof src !== 'string' || isTemplate(src)) return;
+    const candidates = localFileCandidates(src, kind, task.file, task.role?.path, this.playbookDir);
+    if (!candidates.some((c) => existsSync(c))) {
+      this.report(positionOf(task.args, arg) ?? task.pos, `${task.module.name} ${arg} not found: ${src}`, { expected: `one of ${candidates.join(', ')}` });
+    }
+  }
+
+  /** every `notify` names a handler (by name, `role : name`, or listen topic) of the play */
+  private checkNotify(play: Play): void {
+    const names = new Set<string>();
+    const walkHandlers = (items: TaskItem[]) => {
+      for (const item of items) {
+        if (item.kind === 'block') walkHandlers([...item.block, ...item.rescue, ...item.always]);
+        else if (item.kind === 'task') {
+          if (item.name) {
+            names.add(item.name);
+            if (item.role) names.add(`${item.role.name} : ${item.name}`);
+          }
+          for (const topic of item.keywords.listen ?? []) names.add(topic);
+        }
+      }
+    };
+    walkHandlers(play.handlers);
+    const walk = (items: TaskItem[]) => {
+      for (const item of items) {
+        const notify = item.kind === 'block' ? item.keywords.notify : item.keywords.notify;
+        for (const [i, target] of (notify ?? []).entries()) {
+          if (isTemplate(target) || names.has(target)) continue;
+          const hint = didYouMean(target, names);
+          this.report(positionOf(rawNotify(item), i) ?? item.pos, `notify '${target}' matches no handler of the play`, hint ? { hint } : { expected: names.size ? `one of ${[...names].map((n) => `'${n}'`).join(', ')}` : 'a handler in the play\'s handlers or a role\'s handlers/main.yml' });
+        }
+        if (item.kind === 'block') walk([...item.block, ...item.rescue, ...item.always]);
+        if (item.kind === 'include_tasks' && item.loaded) walk(item.loaded);
+        if (item.kind === 'include_role' && item.loaded) walk(item.loaded.tasks);
+      }
+    };
+    walk([...play.preTasks, ...play.tasks, ...play.postTasks]);
+    walk(play.handlers);
+  }
+}
+
+/** the raw notify list of a node, for positions: positions live on the raw loaded list */
+function rawNotify(item: TaskItem): unknown {
+  return item.keywords.notify;
+}
+
+/** Where Ansible looks for a template's or a file's `src`: the role's templates|files dir, then next to the task file, then the playbook's */
+export function localFileCandidates(src: string, kind: 'files' | 'templates', taskFile: string, rolePath: string | undefined, playbookDir: string): string[] {
+  if (src.startsWith('/')) return [src];
+  const out: string[] = [];
+  if (rolePath) out.push(join(rolePath, kind, src), join(rolePath, src));
+  out.push(join(dirname(taskFile), kind, src), join(dirname(taskFile), src), join(playbookDir, kind, src), join(playbookDir, src));
+  return [...new Set(out)];
+}
+
+interface TaskContext {
+  file: string;
+  role?: RoleInstance;
+  /** handlers that imported roles bring into the play */
+  handlers: TaskItem[];
+  isHandler?: boolean;
+}
+
+interface IncludeCommon {
+  pos: SourcePos;
+  file: string;
+  vars: Vars;
+  name?: string;
+  role?: RoleInstance;
+  keywords: TaskKeywords;
+}
+
+interface FromOptions {
+  tasksFrom?: string;
+  defaultsFrom?: string;
+  varsFrom?: string;
+  handlersFrom?: string;
+}
+
+function fromOptions(value: Raw): FromOptions {
+  const out: FromOptions = {};
+  if (typeof value.tasks_from === 'string') out.tasksFrom = value.tasks_from;
+  if (typeof value.defaults_from === 'string') out.defaultsFrom = value.defaults_from;
+  if (typeof value.vars_from === 'string') out.varsFrom = value.vars_from;
+  if (typeof value.handlers_from === 'string') out.handlersFrom = value.handlers_from;
+  return out;
+}
+
+interface LoadedRole {
+  instance: RoleInstance;
+  tasks: TaskItem[];
+  handlers: TaskItem[];
+  dependencies: TaskItem[];
+  meta: { dependencies: unknown[]; dependenciesRaw: unknown[]; file?: string };
+}
+
+/** Loads a playbook and all it pulls in. Never throws for a user mistake: see `problems`. */
+export async function loadPlaybook(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  const dir = dirname(resolve(file));
+  const loader = new Loader(roleSearch(dir, options.rolesPath), dir);
+  const plays = await loader.playbook(file);
+  return { playbook: { file, dir, plays }, problems: loader.problems };
+}

@@ -1,0 +1,65 @@
+/**
+ * A module's arguments checked against the module's own schema: at load time with Jinja templates allowed
+ * in typed places, and again at run time, after rendering, against the strict schema. Both use the same
+ * definition (the module's TypeBox schema), coerced first as Ansible coerces (`"yes"` -> true).
+ */
+import type { ValidateFunction } from 'ajv';
+import { coerce, isPlainObject, type JsonSchema } from '../modules/coerce.js';
+import type { ModuleDefinition } from '../modules/module.js';
+import { keyPositionOf, positionOf, problem, type Problem, type SourcePos } from '../source/index.js';
+import { templatable, toPlain } from './schema.js';
+import { explainErrors, schemaValidator } from './validate.js';
+
+interface Compiled {
+  strict: JsonSchema;
+  loose: ValidateFunction;
+  exact: ValidateFunction;
+}
+const compiled = new WeakMap<ModuleDefinition, Compiled>();
+
+function compile(module: ModuleDefinition): Compiled {
+  let c = compiled.get(module);
+  if (!c) {
+    const strict = { ...toPlain(module.args), title: `module ${module.name}` };
+    const loose = { ...templatable(strict), title: `module ${module.name}` };
+    const ajv = schemaValidator();
+    c = { strict, loose: ajv.compile(loose), exact: ajv.compile(strict) };
+    compiled.set(module, c);
+  }
+  return c;
+}
+
+/** Renames Ansible argument aliases (`pkg` -> `name`); both given is a mistake. */
+export function resolveAliases(module: ModuleDefinition, args: Record<string, unknown>, at?: SourcePos): { args: Record<string, unknown>; problems: Problem[] } {
+  if (!module.argAliases) return { args, problems: [] };
+  const out: Record<string, unknown> = { ...args };
+  const problems: Problem[] = [];
+  for (const [alias, target] of Object.entries(module.argAliases)) {
+    if (!(alias in out)) continue;
+    if (target in args) problems.push(problem(keyPositionOf(args, alias) ?? at, `'${alias}' and '${target}' are the same argument of ${module.name}: give only one`));
+    else out[target] = out[alias];
+    delete out[alias];
+  }
+  return { args: out, problems };
+}
+
+/** Load-time check: templates may stand for any typed value. Positions come from `args` as loaded. */
+export function checkModuleArgs(module: ModuleDefinition, args: Record<string, unknown>, at: SourcePos): Problem[] {
+  const c = compile(module);
+  const coerced = coerce(c.strict, args);
+  const problems = c.loose(coerced) ? [] : explainErrors(c.loose.errors ?? [], args);
+  for (const name of c.strict.required ?? []) {
+    if (!(name in args)) problems.push(problem(positionOf(args) ?? at, `missing required argument '${name}' for module ${module.name}`));
+  }
+  return problems;
+}
+
+/** Run-time: rendered arguments coerced and checked against the strict schema; the typed value on success. */
+export function finalizeModuleArgs(module: ModuleDefinition, rendered: Record<string, unknown>, at: SourcePos): { args?: Record<string, unknown>; problems: Problem[] } {
+  const c = compile(module);
+  const coerced = coerce(c.strict, rendered);
+  if (!isPlainObject(coerced)) return { problems: [problem(at, `the arguments of ${module.name} must be a mapping`)] };
+  if (c.exact(coerced)) return { args: coerced, problems: [] };
+  const problems = explainErrors(c.exact.errors ?? [], coerced).map((p) => (p.line > 0 ? p : { ...p, file: at.file, line: at.line, col: at.col }));
+  return { problems: problems.map((p) => ({ ...p, message: `after templating: ${p.message}` })) };
+}

@@ -1,0 +1,108 @@
+/**
+ * Finding roles and reading their parts. Search order: an explicit path; `roles/` next to the playbook;
+ * the project's `roles/` (the nearest directory above the playbook with a package.json); `--roles-path`;
+ * then roles that npm packages in the project's node_modules declare (`"typebook": { "roles": "roles" }` in
+ * their package.json), so that a project reuses another's roles with `npm install`.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+
+export interface RoleSearch {
+  /** directories that hold roles, in search order */
+  dirs: string[];
+}
+
+export function findProjectRoot(start: string): string | undefined {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Role directories declared by the npm packages installed in a project. */
+export function npmRoleDirs(projectRoot: string): string[] {
+  const modules = join(projectRoot, 'node_modules');
+  if (!existsSync(modules)) return [];
+  const packages: string[] = [];
+  for (const entry of safeReaddir(modules)) {
+    if (entry.startsWith('.')) continue;
+    if (entry.startsWith('@')) for (const sub of safeReaddir(join(modules, entry))) packages.push(join(modules, entry, sub));
+    else packages.push(join(modules, entry));
+  }
+  const dirs: string[] = [];
+  for (const pkg of packages.sort()) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { typebook?: { roles?: unknown } };
+      const roles = manifest.typebook?.roles;
+      if (typeof roles === 'string') dirs.push(resolve(pkg, roles));
+    } catch {
+      // not a package, or no readable manifest: it declares no roles
+    }
+  }
+  return dirs;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+export function roleSearch(playbookDir: string, rolesPath: readonly string[] = []): RoleSearch {
+  const dirs = [join(playbookDir, 'roles')];
+  const project = findProjectRoot(playbookDir);
+  if (project) dirs.push(join(project, 'roles'));
+  for (const p of rolesPath) dirs.push(resolve(p));
+  if (project) dirs.push(...npmRoleDirs(project));
+  return { dirs: [...new Set(dirs.map((d) => resolve(d)))] };
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The role's directory, or undefined; `searched` lists where it looked. */
+export function findRole(name: string, search: RoleSearch, baseDir: string): { path?: string; searched: string[] } {
+  if (name.includes('/') || isAbsolute(name)) {
+    const path = resolve(baseDir, name);
+    return isDir(path) ? { path, searched: [path] } : { searched: [path] };
+  }
+  const searched: string[] = [];
+  for (const dir of search.dirs) {
+    const path = join(dir, name);
+    searched.push(path);
+    if (isDir(path)) return { path, searched };
+  }
+  // Ansible also finds a role directory next to the playbook itself
+  const beside = join(baseDir, name);
+  searched.push(beside);
+  if (isDir(beside) && isDir(join(beside, 'tasks'))) return { path: beside, searched };
+  return { searched };
+}
+
+/** Every role name available on the search path, for "did you mean". */
+export function availableRoles(search: RoleSearch): string[] {
+  return search.dirs.flatMap((dir) => safeReaddir(dir).filter((entry) => isDir(join(dir, entry))));
+}
+
+/** `tasks/main.yml` and friends: Ansible accepts NAME, NAME.yml, NAME.yaml and NAME.json. */
+export function roleFile(rolePath: string, part: string, name: string): string | undefined {
+  for (const candidate of [`${name}.yml`, `${name}.yaml`, `${name}.json`, name]) {
+    const path = join(rolePath, part, candidate);
+    try {
+      if (statSync(path).isFile()) return path;
+    } catch {
+      // try the next spelling
+    }
+  }
+  return undefined;
+}
