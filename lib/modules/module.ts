@@ -68,6 +68,8 @@ export interface ModuleDefinition<S extends TObject = TObject> {
   readonly onController?: boolean;
   /** runs once for the whole batch, not per host, as Ansible's pause */
   readonly oncePerBatch?: boolean;
+  /** arguments naming a local file the module sends (template's and copy's `src`): checked to exist before running */
+  readonly localFiles?: readonly { readonly arg: string; readonly kind: 'files' | 'templates' }[];
   /** arguments that are Jinja expressions evaluated by the module itself, so the engine must not template them (assert's `that`, debug's `var`) */
   readonly expressionArgs?: readonly string[];
   run(args: Static<S>, ctx: ModuleContext): Promise<ModuleResult>;
