@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ProblemError, formatProblem, sortProblems } from '../source/index.js';
 import { registerInventoryCommand } from './inventory.js';
+import { registerLabCommand } from './lab.js';
+import { registerRunCommand } from './run.js';
 import { registerSchemaCommand } from './schema.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerInventoryCommand(program);
+  registerRunCommand(program);
+  registerLabCommand(program);
   registerSchemaCommand(program);
   return program;
 }

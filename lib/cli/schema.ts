@@ -1,8 +1,15 @@
 import type { Command } from 'commander';
 import { inventorySchema } from '../inventory/schema.js';
+import { schemaFor } from '../playbook/schema.js';
 
 const schemas: Record<string, () => object> = {
   inventory: () => inventorySchema,
+  playbook: () => schemaFor('playbook'),
+  tasks: () => schemaFor('tasks'),
+  handlers: () => schemaFor('handlers'),
+  vars: () => schemaFor('vars'),
+  'role-meta': () => schemaFor('roleMeta'),
+  'argument-specs': () => schemaFor('argumentSpecs'),
 };
 
 /** `typebook schema KIND`: prints a JSON Schema, for editors (yaml-language-server) and other tools. */

@@ -103,7 +103,7 @@ function convertTo(type: string, value: unknown, schema: JsonSchema): unknown {
     case 'array':
       // check_type_list: a string is split on commas, a number becomes a one-item list
       if (typeof value === 'string') return value.split(',').map((s) => (schema.items && types(schema.items).includes('string') ? s.trim() : s));
-      if (typeof value === 'number') return [pyStr(value)];
+      if (typeof value === 'number' || typeof value === 'boolean') return [pyStr(value)];
       return undefined;
     default:
       return undefined;

@@ -11,9 +11,11 @@ import meta from './meta.js';
 import pause from './pause.js';
 import ping from './ping.js';
 import set_fact from './set_fact.js';
+import setup from './setup.js';
 import shell from './shell.js';
+import wait_for_connection from './wait_for_connection.js';
 
-export const allModules: readonly ModuleDefinition[] = [assert, command, debug, fail, meta, pause, ping, set_fact, shell];
+export const allModules: readonly ModuleDefinition[] = [assert, command, debug, fail, meta, pause, ping, set_fact, setup, shell, wait_for_connection];
 
 const byName = new Map<string, ModuleDefinition>();
 for (const module of allModules) {

@@ -4,7 +4,7 @@
  * Nothing here touches a host.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isTemplate, isPlainObject } from '../modules/coerce.js';
 import { findModule, moduleNames } from '../modules/index.js';
 import type { ModuleDefinition } from '../modules/module.js';
@@ -28,6 +28,12 @@ export interface LoadResult {
 }
 
 type Raw = Record<string, unknown>;
+
+/** paths as people read them in messages: relative to the working directory when below it */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
 
 const inheritedNames = ['become', 'become_user', 'become_method', 'environment', 'ignore_errors', 'ignore_unreachable', 'any_errors_fatal', 'check_mode', 'diff', 'no_log', 'throttle', 'run_once', 'delegate_to', 'delegate_facts', 'connection', 'remote_user', 'module_defaults'] as const;
 
@@ -93,10 +99,8 @@ class Loader {
     this.loading.add(path);
     try {
       const doc = await this.document(file, 'playbook');
-      if (!Array.isArray(doc)) {
-        if (doc !== undefined) this.report(positionOf(doc) ?? { file, line: 1, col: 1 }, 'a playbook must be a list of plays');
-        return [];
-      }
+      // a document that is not a list was reported by its schema
+      if (!Array.isArray(doc)) return [];
       const plays: Play[] = [];
       for (const [i, item] of doc.entries()) {
         if (!isPlainObject(item)) continue;
@@ -176,7 +180,7 @@ class Loader {
       const alternatives = Array.isArray(entry) ? entry.map(String) : [String(entry)];
       const vf: VarsFile = { path: alternatives[0]!, pos, ...(alternatives.length > 1 ? { alternatives } : {}) };
       if (!alternatives.some(isTemplate)) {
-        const found = alternatives.map((a) => resolve(dirname(file), a)).find((p) => existsSync(p));
+        const found = alternatives.map((a) => displayPath(resolve(dirname(file), a))).find((p) => existsSync(p));
         if (!found) this.report(pos, `vars file not found: ${alternatives.join(' or ')}`, { expected: `a file relative to ${dirname(file)}` });
         else {
           const doc = await this.document(found, 'vars');
@@ -188,15 +192,33 @@ class Loader {
     return out;
   }
 
+  async includedTasks(file: string, include: IncludeTasks): Promise<TaskItem[]> {
+    const context: TaskContext = { file: include.file, handlers: [], ...(include.role ? { role: include.role } : {}) };
+    const path = this.taskFilePath(file, context);
+    if (!path) {
+      this.report(include.pos, `tasks file not found: ${file}`);
+      return [];
+    }
+    return this.taskFile(path, { ...context, file: path });
+  }
+
+  async includedRole(name: string, include: IncludeRole): Promise<{ instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] } | undefined> {
+    const from: FromOptions = {};
+    if (include.tasksFrom) from.tasksFrom = include.tasksFrom;
+    if (include.defaultsFrom) from.defaultsFrom = include.defaultsFrom;
+    if (include.varsFrom) from.varsFrom = include.varsFrom;
+    if (include.handlersFrom) from.handlersFrom = include.handlersFrom;
+    const loaded = await this.role(name, include.pos, include.file, {}, {}, from, [], []);
+    return loaded ? { instance: loaded.instance, tasks: loaded.tasks, handlers: loaded.handlers } : undefined;
+  }
+
   /** the tasks of a list (a play section, a task file, a block) */
   private async taskList(value: unknown, context: TaskContext): Promise<TaskItem[]> {
     if (!Array.isArray(value)) return [];
     const items: TaskItem[] = [];
     for (const [i, raw] of value.entries()) {
-      if (!isPlainObject(raw)) {
-        this.report(positionOf(value, i), `a task must be a mapping, found ${raw === null ? 'nothing' : typeof raw}`);
-        continue;
-      }
+      // the schema reported an item that is not a mapping
+      if (!isPlainObject(raw)) continue;
       const item = await this.taskItem(raw, positionOf(value, i)!, context);
       if (item) items.push(item);
     }
@@ -394,7 +416,8 @@ class Loader {
     const candidates = [resolve(dirname(context.file), file)];
     if (context.role) candidates.push(resolve(context.role.path, 'tasks', file));
     candidates.push(resolve(this.playbookDir, file));
-    return candidates.find((c) => existsSync(c));
+    const found = candidates.find((c) => existsSync(c));
+    return found === undefined ? undefined : displayPath(found);
   }
 
   private async taskFile(path: string, context: TaskContext): Promise<TaskItem[]> {
@@ -428,6 +451,10 @@ class Loader {
     }
     if (!name) {
       this.report(pos, 'a role entry needs a role name', { expected: "a string, or a mapping with 'role'" });
+      return [];
+    }
+    if (chain.includes(name)) {
+      this.report(pos, `role dependency cycle: ${[...chain, name].join(' -> ')}`);
       return [];
     }
     const keywords = inherited(rest);
@@ -470,10 +497,10 @@ class Loader {
     const found = findRole(name, this.search, dirname(fromFile));
     if (!found.path) {
       const hint = didYouMean(name, availableRoles(this.search));
-      this.report(pos, `role '${name}' not found; searched: ${found.searched.join(', ')}`, hint ? { hint } : {});
+      this.report(pos, `role '${name}' not found; searched: ${found.searched.map(displayPath).join(', ')}`, hint ? { hint } : {});
       return undefined;
     }
-    const path = found.path;
+    const path = displayPath(found.path);
     const defaultsFile = roleFile(path, 'defaults', from.defaultsFrom ?? 'main');
     const varsFile = roleFile(path, 'vars', from.varsFrom ?? 'main');
     const metaFile = roleFile(path, 'meta', 'main');
@@ -616,6 +643,20 @@ interface LoadedRole {
   handlers: TaskItem[];
   dependencies: TaskItem[];
   meta: { dependencies: unknown[]; dependenciesRaw: unknown[]; file?: string };
+}
+
+/** include_tasks whose file is known only when the task runs: the file, relative to the including one */
+export async function loadIncludedTasks(path: string, include: IncludeTasks, playbookDir: string, options: LoadOptions = {}): Promise<{ tasks: TaskItem[]; problems: Problem[] }> {
+  const loader = new Loader(roleSearch(playbookDir, options.rolesPath), playbookDir);
+  const tasks = await loader.includedTasks(path, include);
+  return { tasks, problems: loader.problems };
+}
+
+/** include_role whose name is known only when the task runs */
+export async function loadIncludedRole(name: string, include: IncludeRole, playbookDir: string, options: LoadOptions = {}): Promise<{ role?: { instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] }; problems: Problem[] }> {
+  const loader = new Loader(roleSearch(playbookDir, options.rolesPath), playbookDir);
+  const role = await loader.includedRole(name, include);
+  return { ...(role ? { role } : {}), problems: loader.problems };
 }
 
 /** Loads a playbook and all it pulls in. Never throws for a user mistake: see `problems`. */

@@ -6,7 +6,7 @@
 import type { ValidateFunction } from 'ajv';
 import { coerce, isPlainObject, type JsonSchema } from '../modules/coerce.js';
 import type { ModuleDefinition } from '../modules/module.js';
-import { keyPositionOf, positionOf, problem, type Problem, type SourcePos } from '../source/index.js';
+import { keyPositionOf, problem, type Problem, type SourcePos } from '../source/index.js';
 import { templatable, toPlain } from './schema.js';
 import { explainErrors, schemaValidator } from './validate.js';
 
@@ -47,11 +47,7 @@ export function resolveAliases(module: ModuleDefinition, args: Record<string, un
 export function checkModuleArgs(module: ModuleDefinition, args: Record<string, unknown>, at: SourcePos): Problem[] {
   const c = compile(module);
   const coerced = coerce(c.strict, args);
-  const problems = c.loose(coerced) ? [] : explainErrors(c.loose.errors ?? [], args);
-  for (const name of c.strict.required ?? []) {
-    if (!(name in args)) problems.push(problem(positionOf(args) ?? at, `missing required argument '${name}' for module ${module.name}`));
-  }
-  return problems;
+  return c.loose(coerced) ? [] : explainErrors(c.loose.errors ?? [], args).map((p) => (p.line > 0 ? p : { ...p, ...at }));
 }
 
 /** Run-time: rendered arguments coerced and checked against the strict schema; the typed value on success. */

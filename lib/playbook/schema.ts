@@ -106,7 +106,7 @@ export const taskKeywords: Record<string, JsonSchema> = {
   with_list: { anyOf: [{ type: 'array' }, { type: 'string' }], description: 'like loop' },
   with_dict: { anyOf: [{ type: 'object' }, { type: 'string' }], description: 'loop over a mapping (item.key, item.value)' },
   loop_control: loopControl,
-  register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'store the result in this variable' },
+  register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'store the result in this variable', 'x-expected': 'a variable name: letters, digits and underscores, not starting with a digit' },
   notify: strOrList('handlers to run (by name or listen topic) when the task changed something'),
   changed_when: condition('when the task counts as changed'),
   failed_when: condition('when the task counts as failed'),
@@ -209,7 +209,7 @@ export const playKeywords: Record<string, JsonSchema> = {
   post_tasks: { type: 'array', items: { $ref: '#/$defs/taskOrBlock' } },
   handlers: { type: 'array', items: { $ref: '#/$defs/handlerOrBlock' } },
   serial: {
-    anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$', description: 'a percentage such as "30%"' }, { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$', description: 'a percentage such as "30%"' }] } }, template],
+    anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$', 'x-expected': 'a percentage such as "30%"' }, { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*%\\s*$', 'x-expected': 'a percentage such as "30%"' }] } }, template],
     description: 'hosts per batch: a number, a percentage, or a list of them (the last repeats)',
   },
   max_fail_percentage: templatable({ type: 'number', minimum: 0, maximum: 100, description: 'the batch fails when more than this percentage of its hosts failed' }),

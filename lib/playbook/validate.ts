@@ -28,10 +28,21 @@ function validatorFor(kind: SchemaKind): ValidateFunction {
 }
 
 /** Validates data loaded from YAML against one kind of typebook file; returns its problems. */
+const documentNames: Record<SchemaKind, string> = {
+  playbook: 'a playbook is a list of plays',
+  tasks: 'a tasks file is a list of tasks',
+  handlers: 'a handlers file is a list of handlers',
+  vars: 'a vars file is a mapping of variables',
+  roleMeta: 'meta/main.yml is a mapping',
+  argumentSpecs: 'meta/argument_specs.yml is a mapping with argument_specs',
+};
+
 export function validateDocument(kind: SchemaKind, data: unknown): Problem[] {
   const validate = validatorFor(kind);
   if (validate(data)) return [];
-  return explainErrors(validate.errors ?? [], data);
+  return explainErrors(validate.errors ?? [], data).map((p) =>
+    p.message.startsWith('the document is ') ? { ...p, message: `${documentNames[kind]}, this is ${p.message.slice('the document is '.length)}`, expected: undefined } : p,
+  ).map((p) => (p.expected === undefined ? (({ expected: _e, ...rest }) => rest)(p) : p));
 }
 
 /** Validates any value against a schema (a module's arguments after templating, role parameters). */
@@ -78,7 +89,7 @@ export function describeSchema(schema: JsonSchema): string {
   if (schema.enum) return `one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`;
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.pattern === '\\{\\{|\\{%') return 'a Jinja template';
-  if (schema.pattern !== undefined && schema.description) return schema.description;
+  if (typeof schema['x-expected'] === 'string') return schema['x-expected'];
   if (schema.$ref === '#/$defs/taskOrBlock' || schema.$ref === '#/$defs/task') return 'a task';
   const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
   if (types.length === 0) return 'a value';
@@ -192,7 +203,8 @@ function explainOne(error: ErrorObject, root: unknown, path: (string | number)[]
     }
     case 'required': {
       const key = String((error.params as { missingProperty: string }).missingProperty);
-      return problem(at, `missing required ${moduleOf(error.schemaPath) ? 'argument' : 'key'} '${key}' in ${contextOf(error)}`);
+      const context = contextOf(error);
+      return problem(at, context.startsWith('module ') ? `missing required argument '${key}' for ${context}` : `missing required key '${key}' in ${context}`);
     }
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
@@ -207,7 +219,7 @@ function explainOne(error: ErrorObject, root: unknown, path: (string | number)[]
         const container = valueAt(root, path);
         return problem(keyPositionOf(container, propertyName) ?? at, `invalid variable name '${propertyName}'`, { expected: 'letters, digits and underscores, not starting with a digit' });
       }
-      return problem(at, `${where} is ${describeValue(data)}`, { expected: parent.description ?? `a string matching ${parent.pattern}` });
+      return problem(at, `${where} is ${describeValue(data)}`, { expected: describeSchema(parent) === 'a string' ? `a string matching ${parent.pattern}` : describeSchema(parent) });
     }
     case 'minimum':
     case 'maximum':

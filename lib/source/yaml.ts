@@ -133,9 +133,14 @@ export function parseYaml(text: string, file: string): YamlLoad {
     return { file, line, col };
   };
   const problems: Problem[] = [];
+  // after the first syntax error the parser's further complaints are mostly echoes of it: report that one
+  let syntaxReported = false;
   for (const err of doc.errors) {
-    const message = err.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(text, err.pos[0]) : `YAML syntax error: ${firstLine(err.message)}`;
-    problems.push(problem(at(err.pos[0]), message));
+    if (err.code === 'DUPLICATE_KEY') problems.push(problem(at(err.pos[0]), duplicateKeyMessage(text, err.pos[0])));
+    else if (!syntaxReported) {
+      problems.push(problem(at(err.pos[0]), `YAML syntax error: ${firstLine(err.message)}`));
+      syntaxReported = true;
+    }
   }
   for (const warn of doc.warnings) {
     problems.push(problem(at(warn.pos[0]), `YAML: ${firstLine(warn.message)}`));

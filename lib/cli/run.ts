@@ -1,0 +1,184 @@
+/**
+ * `typebook run PLAYBOOK`: ansible-playbook's flags, over runPlaybook. `typebook validate PLAYBOOK` checks
+ * the whole run (as `run --syntax-check`) and reports every problem at once.
+ */
+import { Command, Option } from 'commander';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { parseKeyValue } from '../playbook/kv.js';
+import { isPlainObject } from '../modules/coerce.js';
+import { listPlays, runPlaybook, validateRun, type RunEvent } from '../engine/index.js';
+import { jsonRenderer, lineRenderer, treeRenderer } from '../output/index.js';
+import { formatProblem, parseYaml, problem, ProblemError, type Problem } from '../source/index.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collectList = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+/** -e as ansible-playbook takes it: key=value words, a JSON/YAML mapping, or @FILE */
+export function parseExtraVars(values: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const problems: Problem[] = [];
+  for (const value of values) {
+    let parsed: unknown;
+    const where = { file: value.startsWith('@') ? value.slice(1) : '<-e>', line: 0, col: 0 };
+    if (value.startsWith('@')) {
+      let text: string;
+      try {
+        text = readFileSync(value.slice(1), 'utf8');
+      } catch (err) {
+        problems.push(problem(where, `cannot read extra vars file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`));
+        continue;
+      }
+      const loaded = parseYaml(text, value.slice(1));
+      problems.push(...loaded.problems);
+      parsed = loaded.value ?? {};
+    } else if (/^\s*[{[]/.test(value)) {
+      const loaded = parseYaml(value, '<-e>');
+      problems.push(...loaded.problems);
+      parsed = loaded.value;
+    } else {
+      parsed = parseKeyValue(value).args;
+      const rest = parseKeyValue(value).rest;
+      if (rest !== '') problems.push(problem(where, `-e '${value}': '${rest}' is not key=value`, { expected: 'key=value words, a JSON or YAML mapping, or @FILE' }));
+    }
+    if (parsed !== undefined && !isPlainObject(parsed)) problems.push(problem(where, `-e '${value}' is not a mapping`, { expected: 'key=value words, a JSON or YAML mapping, or @FILE' }));
+    else Object.assign(out, parsed);
+  }
+  if (problems.some((p) => p.severity === 'error')) throw new ProblemError(problems);
+  return out;
+}
+
+interface RunFlags {
+  inventory: string[];
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  startAtTask?: string;
+  extraVars: string[];
+  forks: string;
+  verbose: number;
+  check?: boolean;
+  diff?: boolean;
+  syntaxCheck?: boolean;
+  listHosts?: boolean;
+  listTasks?: boolean;
+  forceHandlers?: boolean;
+  rolesPath: string[];
+  json?: string;
+  knownHosts?: string;
+  hostKeyChecking: boolean;
+}
+
+function addRunOptions(command: Command): Command {
+  return command
+    .option('-i, --inventory <source>', 'inventory file or directory (repeatable)', collect, [])
+    .option('-l, --limit <pattern>', 'further limit hosts to this pattern (or @FILE of host names)')
+    .option('-t, --tags <tags>', 'only run tasks tagged with these (repeatable, comma-separated)', collectList, [])
+    .option('--skip-tags <tags>', 'skip tasks tagged with these (repeatable, comma-separated)', collectList, [])
+    .option('--start-at-task <name>', 'start at the task with this name')
+    .option('-e, --extra-vars <vars>', 'key=value, a JSON/YAML mapping, or @FILE (repeatable)', collect, [])
+    .option('-f, --forks <n>', 'hosts at once', '20')
+    .addOption(new Option('-v, --verbose', 'more output (-vvv for more)').argParser((_v: string, previous: number) => previous + 1).default(0))
+    .option('-C, --check', 'change nothing: report what would change')
+    .option('-D, --diff', 'show the differences of changed files')
+    .option('--syntax-check', 'check the playbook and stop')
+    .option('--list-hosts', 'list the hosts each play would run on')
+    .option('--list-tasks', 'list the tasks each play would run')
+    .option('--force-handlers', 'run notified handlers on failed hosts too')
+    .option('--roles-path <dir>', 'more directories to find roles in (repeatable)', collect, [])
+    .option('--json <file>', "write every event as a JSON line to FILE ('-' for standard output)")
+    .option('--known-hosts <file>', 'known_hosts file to verify host keys against')
+    .option('--no-host-key-checking', 'do not verify SSH host keys (explicit, never the default)');
+}
+
+function printListing(playbook: string, flags: RunFlags, validated: Awaited<ReturnType<typeof validateRun>>): void {
+  const out = (line: string) => process.stdout.write(line + '\n');
+  out('');
+  out(`playbook: ${playbook}`);
+  listPlays(validated, { only: flags.tags, skip: flags.skipTags }, flags.limit).forEach((play, i) => {
+    out('');
+    out(`  play #${i + 1} (${play.pattern}): ${play.name}\tTAGS: [${play.tags.join(', ')}]`);
+    if (flags.listHosts) {
+      out(`    pattern: ['${play.pattern}']`);
+      out(`    hosts (${play.hosts.length}):`);
+      for (const h of play.hosts) out(`      ${h}`);
+    }
+    if (flags.listTasks) {
+      out('    tasks:');
+      for (const t of play.tasks) out(`      ${t.name}\tTAGS: [${t.tags.join(', ')}]`);
+    }
+  });
+}
+
+export function registerRunCommand(program: Command): void {
+  addRunOptions(program.command('run'))
+    .description('run a playbook, as ansible-playbook does')
+    .argument('<playbook>', 'the playbook file')
+    .action(async (playbook: string, flags: RunFlags) => {
+      const color = !process.env.NO_COLOR && process.stdout.isTTY === true;
+      if (flags.syntaxCheck || flags.listHosts || flags.listTasks) {
+        const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath });
+        for (const w of validated.problems) process.stderr.write(`[WARNING]: ${formatProblem(w)}\n`);
+        if (flags.listHosts || flags.listTasks) printListing(playbook, flags, validated);
+        else process.stdout.write(`\nplaybook: ${playbook}\n`);
+        return;
+      }
+      const extraVars = parseExtraVars(flags.extraVars);
+      const forks = Number.parseInt(flags.forks, 10);
+      if (!Number.isInteger(forks) || forks < 1) throw new ProblemError([problem({ file: '<--forks>', line: 0, col: 0 }, `--forks ${flags.forks} is not a positive number`)]);
+
+      const listeners: ((e: RunEvent) => void)[] = [];
+      const tree = process.stdout.isTTY ? treeRenderer({ stream: process.stdout, color, diff: Boolean(flags.diff) }) : undefined;
+      listeners.push(tree ? tree.onEvent : lineRenderer({ write: (t) => process.stdout.write(t), color, verbosity: flags.verbose, diff: Boolean(flags.diff) }));
+      let jsonStream: NodeJS.WritableStream | undefined;
+      if (flags.json) {
+        jsonStream = flags.json === '-' ? process.stdout : createWriteStream(flags.json);
+        listeners.push(jsonRenderer((line) => jsonStream!.write(line)));
+      }
+      const abort = new AbortController();
+      const stop = (signal: NodeJS.Signals) => {
+        if (abort.signal.aborted) return;
+        process.stderr.write(`\n${signal}: no new task will start; waiting for the running ones to finish\n`);
+        abort.abort();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      try {
+        const result = await runPlaybook({
+          playbook,
+          inventory: flags.inventory,
+          ...(flags.limit ? { limit: flags.limit } : {}),
+          tags: flags.tags,
+          skipTags: flags.skipTags,
+          ...(flags.startAtTask ? { startAtTask: flags.startAtTask } : {}),
+          extraVars,
+          forks,
+          verbosity: flags.verbose,
+          check: Boolean(flags.check),
+          diff: Boolean(flags.diff),
+          forceHandlers: Boolean(flags.forceHandlers),
+          rolesPath: flags.rolesPath,
+          ssh: { ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}), ...(flags.hostKeyChecking === false ? { hostKeyChecking: false } : {}) },
+          signal: abort.signal,
+          onEvent: (event) => listeners.forEach((l) => l(event)),
+        });
+        process.exitCode = result.exitCode;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        await tree?.done();
+        if (jsonStream && jsonStream !== process.stdout) await new Promise<void>((resolve) => jsonStream!.end(resolve));
+      }
+    });
+
+  program
+    .command('validate')
+    .description('check a playbook and everything it uses (inventory, roles, templates) without touching a host')
+    .argument('<playbook>', 'the playbook file')
+    .option('-i, --inventory <source>', 'inventory file or directory (repeatable)', collect, [])
+    .option('--roles-path <dir>', 'more directories to find roles in (repeatable)', collect, [])
+    .action(async (playbook: string, flags: { inventory: string[]; rolesPath: string[] }) => {
+      const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath });
+      for (const w of validated.problems) process.stderr.write(`${formatProblem(w)}\n`);
+      process.stdout.write(`${playbook}: valid (${validated.playbook.plays.length} play${validated.playbook.plays.length === 1 ? '' : 's'})\n`);
+    });
+}

@@ -1,0 +1,585 @@
+/**
+ * A play: its hosts in batches (serial), each batch through pre_tasks, roles and tasks, post_tasks, with
+ * handlers flushed after each section, Ansible's linear strategy (each task on every host of the batch at
+ * once, up to --forks), blocks with rescue/always, and the play's failure rules.
+ */
+import { isTemplate } from '../modules/coerce.js';
+import { metaActions, type MetaAction } from '../modules/meta.js';
+import { validateRoleArguments } from '../playbook/argument-specs.js';
+import type { Block, IncludeRole, IncludeTasks, InheritedKeywords, Play, RoleInstance, Task, TaskItem, Vars } from '../playbook/types.js';
+import { formatProblem, type Problem, type SourcePos } from '../source/index.js';
+import type { Templar } from '../template/index.js';
+import type { Scope, VariableStore } from '../vars/store.js';
+import { serialBatches, orderHosts } from './batches.js';
+import { emptyStats, type EventListener, type HostStats, type HostStatus } from './events.js';
+import { shouldRun, type TagFilter } from './tags.js';
+import { foldKeywords, isFlagSet, TaskRunner, type Outcome, type TaskEnvironment } from './task.js';
+import type { ModuleResult } from '../modules/module.js';
+
+/** Where a task stands in the tree: what it inherits. Outer first. */
+interface Context {
+  keywords: InheritedKeywords[];
+  roles: RoleInstance[];
+  blocks: Vars[];
+  includeParams?: Vars;
+  /** role argument values after argument_specs, per host */
+  roleArguments?: Map<string, Vars>;
+  handler?: boolean;
+}
+
+export interface HostState {
+  failed: boolean;
+  unreachable: boolean;
+  /** left the play by meta: end_host */
+  ended: boolean;
+}
+
+export interface PlayOptions {
+  tags: TagFilter;
+  forks: number;
+  forceHandlers: boolean;
+  startAtTask?: string;
+}
+
+/** Per run: shared by every play. */
+export interface RunState {
+  stats: Map<string, HostStats>;
+  /** hosts that failed or were unreachable in an earlier play: Ansible leaves them out of later plays */
+  failedHosts: Set<string>;
+  unreachableHosts: Set<string>;
+  nextTaskId: number;
+  tasksRun: number;
+  /** --start-at-task: still looking for the task */
+  startAtPending: boolean;
+  interrupted: () => boolean;
+}
+
+class PlayEnded extends Error {}
+
+export class PlayRunner {
+  private readonly hostState = new Map<string, HostState>();
+  private batch: string[] = [];
+  private allHosts: string[] = [];
+  private readonly notified = new Map<TaskItem, Set<string>>();
+  private readonly runner: TaskRunner;
+  private playFailures = 0;
+  private endPlay = false;
+  private endBatch = false;
+
+  constructor(
+    private readonly play: Play,
+    private readonly store: VariableStore,
+    private readonly templar: Templar,
+    private readonly env: TaskEnvironment,
+    private readonly options: PlayOptions,
+    private readonly run: RunState,
+    private readonly emit: EventListener,
+  ) {
+    this.runner = new TaskRunner(env);
+  }
+
+  /** hosts of the batch still in the play */
+  activeHosts(hosts: readonly string[] = this.batch): string[] {
+    return hosts.filter((h) => {
+      const s = this.hostState.get(h);
+      return s !== undefined && !s.failed && !s.unreachable && !s.ended;
+    });
+  }
+
+  playHosts(): string[] {
+    return this.activeHosts(this.allHosts);
+  }
+
+  batchHosts(): string[] {
+    return this.activeHosts(this.batch);
+  }
+
+  allPlayHosts(): string[] {
+    return [...this.allHosts];
+  }
+
+  async runPlay(hosts: string[]): Promise<void> {
+    const playVars = this.store.view(hosts[0] ?? 'localhost', { play: this.play });
+    const serialRaw = this.play.keywords.serial !== undefined ? this.templar.renderData(this.play.keywords.serial, playVars, this.play.pos) : undefined;
+    const serial = serialRaw === undefined ? undefined : (Array.isArray(serialRaw) ? serialRaw : [serialRaw]).map((v) => (typeof v === 'number' ? v : String(v)));
+    this.allHosts = orderHosts(hosts, this.play.keywords.order);
+    const batches = serialBatches(this.allHosts, serial);
+    for (const h of this.allHosts) this.hostState.set(h, { failed: false, unreachable: false, ended: false });
+    this.emit({ type: 'play_start', play: this.play.name, hosts: this.allHosts, batches });
+    if (this.allHosts.length === 0) {
+      this.emit({ type: 'play_end', play: this.play.name });
+      return;
+    }
+    const maxFailPct = this.play.keywords.max_fail_percentage !== undefined ? Number(this.templar.renderData(this.play.keywords.max_fail_percentage, playVars, this.play.pos)) : undefined;
+    const maxFail = this.play.keywords.max_fail !== undefined ? Number(this.templar.renderData(this.play.keywords.max_fail, playVars, this.play.pos)) : undefined;
+    for (const batch of batches) {
+      if (this.endPlay || this.run.interrupted()) break;
+      this.batch = batch;
+      this.endBatch = false;
+      try {
+        await this.runBatch(maxFailPct, maxFail);
+      } catch (err) {
+        if (!(err instanceof PlayEnded)) throw err;
+      }
+      // a batch where every host failed ends the play, as in Ansible
+      const failedInBatch = batch.filter((h) => this.hostState.get(h)!.failed || this.hostState.get(h)!.unreachable).length;
+      if (failedInBatch === batch.length) break;
+    }
+    for (const h of this.allHosts) {
+      const s = this.hostState.get(h)!;
+      if (s.failed) this.run.failedHosts.add(h);
+      if (s.unreachable) this.run.unreachableHosts.add(h);
+    }
+    this.emit({ type: 'play_end', play: this.play.name });
+  }
+
+  private async runBatch(maxFailPct: number | undefined, maxFail: number | undefined): Promise<void> {
+    this.failureRules = { maxFailPct, maxFail, batchSize: this.batch.length, failedAtStart: this.batch.filter((h) => !this.activeHosts([h]).length).length };
+    const playCtx: Context = { keywords: [this.play.keywords], roles: [], blocks: [] };
+    const gather = this.play.keywords.gather_facts === undefined || isFlagSet(this.templar, this.play.keywords.gather_facts, {}, this.play.pos);
+    if (gather) await this.gatherFacts(playCtx);
+    for (const section of [this.play.preTasks, this.play.tasks, this.play.postTasks]) {
+      await this.runItems(section, playCtx);
+      await this.flushHandlers();
+      if (this.endPlay || this.endBatch || this.run.interrupted()) return;
+    }
+  }
+
+  private failureRules = { maxFailPct: undefined as number | undefined, maxFail: undefined as number | undefined, batchSize: 0, failedAtStart: 0 };
+
+  private async gatherFacts(ctx: Context): Promise<void> {
+    const { findModule } = await import('../modules/index.js');
+    const setup = findModule('setup');
+    if (!setup) return;
+    const task: Task = { kind: 'task', name: 'Gathering Facts', pos: this.play.pos, file: this.play.file, vars: {}, module: setup, action: 'setup', args: this.play.keywords.gather_subset ? { gather_subset: this.play.keywords.gather_subset } : {}, keywords: {} };
+    await this.runTask(task, { ...ctx, keywords: [...ctx.keywords, { tags: ['always'], check_mode: false }] });
+  }
+
+  private async runItems(items: readonly TaskItem[], ctx: Context): Promise<void> {
+    for (const item of items) {
+      if (this.endPlay || this.endBatch || this.run.interrupted()) return;
+      if (this.activeHosts().length === 0) return;
+      switch (item.kind) {
+        case 'task':
+          await this.runTask(item, ctx);
+          break;
+        case 'block':
+          await this.runBlock(item, ctx);
+          break;
+        case 'include_tasks':
+        case 'include_role':
+          await this.runInclude(item, ctx);
+          break;
+      }
+    }
+  }
+
+  private async runBlock(block: Block, ctx: Context): Promise<void> {
+    let inner: Context = { ...ctx, keywords: [...ctx.keywords, block.keywords], blocks: [...ctx.blocks, block.vars] };
+    if (block.origin === 'role' || block.origin === 'import_role') {
+      const role = block.role!;
+      inner = { ...inner, roles: [...ctx.roles, role], blocks: ctx.blocks, keywords: [...ctx.keywords, role.keywords, block.keywords] };
+      if (role.argumentSpecs) inner.roleArguments = await this.validateRole(role, inner);
+    }
+    if (block.rescue.length === 0 && block.always.length === 0) {
+      await this.runItems(block.block, inner);
+      return;
+    }
+    const hosts = this.activeHosts();
+    const before = new Set(this.failedHosts(hosts));
+    await this.runItems(block.block, inner);
+    const failedHere = hosts.filter((h) => !before.has(h) && this.hostState.get(h)!.failed);
+    if (block.rescue.length > 0 && failedHere.length > 0) {
+      // rescue: the failure is forgiven and the host runs the rescue tasks
+      for (const h of failedHere) {
+        this.hostState.get(h)!.failed = false;
+        this.stats(h).failed--;
+        this.stats(h).rescued++;
+      }
+      await this.onlyFor(failedHere, () => this.runItems(block.rescue, inner));
+    }
+    if (block.always.length > 0) {
+      const failedInBlock = hosts.filter((h) => this.hostState.get(h)!.failed && !before.has(h));
+      // always runs on every host that entered the block, failed or not
+      for (const h of failedInBlock) this.hostState.get(h)!.failed = false;
+      await this.runItems(block.always, inner);
+      for (const h of failedInBlock) if (!this.hostState.get(h)!.unreachable) this.hostState.get(h)!.failed = true;
+    }
+  }
+
+  private failedHosts(hosts: readonly string[]): string[] {
+    return hosts.filter((h) => this.hostState.get(h)!.failed);
+  }
+
+  /** runs `body` with only `hosts` of the batch active: the others sit it out and come back as they were */
+  private async onlyFor(hosts: readonly string[], body: () => Promise<void>): Promise<void> {
+    const parked = this.activeHosts().filter((h) => !hosts.includes(h));
+    for (const h of parked) this.hostState.get(h)!.ended = true;
+    try {
+      await body();
+    } finally {
+      for (const h of parked) this.hostState.get(h)!.ended = false;
+    }
+  }
+
+  /**
+   * include_tasks / include_role: decided per host when the task is reached (its `when`, its file or role
+   * name may differ by host); hosts that include the same thing run it together. As in Ansible, the
+   * include's keywords do not pass to the included tasks; its `vars` do.
+   */
+  private async runInclude(item: IncludeTasks | IncludeRole, ctx: Context): Promise<void> {
+    const keywords = foldKeywords([...ctx.keywords, item.keywords]);
+    if (!shouldRun(keywords.tags, this.options.tags)) return;
+    const id = this.run.nextTaskId++;
+    const label = item.kind === 'include_tasks' ? `include_tasks` : `include_role : ${item.roleName}`;
+    const name = item.name ?? label;
+    const hosts = this.activeHosts();
+    this.emit({ type: 'task_start', play: this.play.name, task: name, id, hosts, handler: false, where: where(item.pos) });
+    const groups = new Map<string, string[]>();
+    for (const host of hosts) {
+      const started = performance.now();
+      const vars = this.store.view(host, this.scope(ctx, host, item.vars));
+      try {
+        if (!keywords.when.every((c) => this.templar.condition(c, vars, item.pos))) {
+          this.record(host, { status: 'skipped', changed: false, ignored: false, result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, durationMs: 0 }, id, name);
+          continue;
+        }
+        const target = item.kind === 'include_tasks' ? item.path : item.roleName;
+        const resolved = isTemplate(target) ? String(this.templar.renderString(target, vars, item.pos)) : target;
+        groups.set(resolved, [...(groups.get(resolved) ?? []), host]);
+        this.record(host, { status: 'ok', changed: false, ignored: false, result: { changed: false, include: resolved }, durationMs: performance.now() - started }, id, name);
+      } catch (err) {
+        this.record(host, { status: 'failed', changed: false, ignored: isFlagSet(this.templar, keywords.ignore_errors, {}, item.pos), result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: performance.now() - started }, id, name);
+      }
+    }
+    this.emit({ type: 'task_end', id, task: name });
+    await this.checkFailureRules(keywords);
+    const inner: Context = { ...ctx, includeParams: { ...(ctx.includeParams ?? {}), ...item.vars } };
+    for (const [target, group] of groups) {
+      const members = this.activeHosts(group);
+      if (members.length === 0) continue;
+      try {
+        if (item.kind === 'include_tasks') {
+          const tasks = item.loaded && target === item.path ? item.loaded : await this.env.loadTasks(target, item);
+          await this.onlyFor(members, () => this.runItems(tasks, inner));
+        } else {
+          const loaded = item.loaded && target === item.roleName ? item.loaded : await this.env.loadRole(target, item);
+          for (const handler of loaded.handlers) if (!this.play.handlers.includes(handler)) this.play.handlers.push(handler);
+          const block: Block = { kind: 'block', pos: item.pos, file: item.file, vars: {}, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords: {}, origin: 'import_role', ...(item.name ? { name: item.name } : {}) };
+          await this.onlyFor(members, () => this.runBlock(block, inner));
+        }
+      } catch (err) {
+        if (err instanceof PlayEnded) throw err;
+        // the included file could not be loaded: those hosts fail, with every problem in the message
+        for (const host of members) {
+          this.record(host, { status: 'failed', changed: false, ignored: false, result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: 0 }, id, name);
+        }
+        await this.checkFailureRules(keywords);
+      }
+    }
+  }
+
+  private readonly warn = (problem: Problem): void => this.emit({ type: 'warning', problem });
+
+  /** Ansible checks a role's argument_specs in a task before the role's first: the same here, per host */
+  private async validateRole(role: RoleInstance, ctx: Context): Promise<Map<string, Vars>> {
+    const values = new Map<string, Vars>();
+    const id = this.run.nextTaskId++;
+    const name = `${role.name} : Validating arguments against arg spec '${role.entryPoint}'`;
+    const hosts = this.activeHosts();
+    this.emit({ type: 'task_start', play: this.play.name, task: name, id, hosts, handler: false, where: where(role.argumentSpecs!.pos) });
+    for (const host of hosts) {
+      const started = performance.now();
+      const vars = this.store.view(host, this.scope(ctx, host, {}));
+      const given: Vars = {};
+      let failure: string | undefined;
+      for (const option of Object.keys(role.argumentSpecs!.options)) {
+        try {
+          if (option in vars) given[option] = vars[option];
+        } catch (err) {
+          failure = `${option}: ${(err as Error).message}`;
+        }
+      }
+      const checked = failure ? { problems: [] as Problem[] } : validateRoleArguments(role, role.argumentSpecs!, given, role.pos);
+      const ok = !failure && checked.problems.length === 0 && 'values' in checked && checked.values !== undefined;
+      const result: ModuleResult = ok
+        ? { changed: false, failed: false, msg: 'The arg spec validation passed', validate_args_context: { name: role.name, type: 'role', path: role.path, argument_spec_name: role.entryPoint } }
+        : { changed: false, failed: true, msg: failure ?? checked.problems.map(formatProblem).join('\n'), argument_errors: checked.problems.map((p) => p.message) };
+      if (ok) values.set(host, (checked as { values: Vars }).values);
+      this.record(host, { status: ok ? 'ok' : 'failed', changed: false, ignored: false, result, durationMs: performance.now() - started }, id, name);
+    }
+    this.emit({ type: 'task_end', id, task: name });
+    await this.checkFailureRules();
+    return values;
+  }
+
+  /** the variable scope of a task for a host */
+  private scope(ctx: Context, host: string, taskVars: Vars): Scope {
+    return {
+      play: this.play,
+      roles: ctx.roles,
+      blocks: ctx.blocks,
+      task: taskVars,
+      ...(ctx.includeParams ? { includeParams: ctx.includeParams } : {}),
+      ...(ctx.roleArguments?.get(host) ? { roleArguments: ctx.roleArguments.get(host)! } : {}),
+    };
+  }
+
+  private taskName(task: Task): string {
+    const base = task.name ?? task.action;
+    return task.role ? `${task.role.name} : ${base}` : base;
+  }
+
+  private async runTask(task: Task, ctx: Context, onlyHosts?: readonly string[]): Promise<void> {
+    const keywords = foldKeywords([...ctx.keywords, task.keywords]);
+    const name = this.taskName(task);
+    if (!ctx.handler) {
+      if (!shouldRun(keywords.tags, this.options.tags)) return;
+      if (this.run.startAtPending) {
+        if (!matchesStartAt(this.options.startAtTask!, task, name)) return;
+        this.run.startAtPending = false;
+      }
+    }
+    const hosts = onlyHosts ? this.activeHostsOrForced(onlyHosts) : this.activeHosts();
+    if (hosts.length === 0) return;
+    const id = this.run.nextTaskId++;
+    this.run.tasksRun++;
+    this.emit({ type: 'task_start', play: this.play.name, task: name, id, hosts, handler: Boolean(ctx.handler), where: where(task.pos) });
+
+    const runOnce = (host: string) => {
+      const vars = this.store.view(host, this.scope(ctx, host, task.vars));
+      return isFlagSet(this.templar, keywords.run_once, vars, task.pos) || Boolean(task.module.oncePerBatch);
+    };
+    const first = hosts[0]!;
+    let outcomes: Map<string, Outcome>;
+    if (runOnce(first)) {
+      // run_once: the first host runs it; every host of the batch gets its result
+      const outcome = await this.runOn(task, first, ctx, keywords, id, name);
+      outcomes = new Map(hosts.map((h) => [h, outcome]));
+      for (const h of hosts.slice(1)) this.record(h, outcome, id, name);
+    } else {
+      outcomes = new Map();
+      const throttle = keywords.throttle !== undefined ? Number(this.templar.renderData(keywords.throttle, {}, task.pos)) : 0;
+      const limit = Math.max(1, Math.min(this.options.forks, throttle > 0 ? throttle : Infinity));
+      await eachLimited(hosts, limit, async (host) => {
+        outcomes.set(host, await this.runOn(task, host, ctx, keywords, id, name));
+      });
+    }
+    this.emit({ type: 'task_end', id, task: name });
+
+    // meta directives act on the play once the task has run everywhere
+    const metas = new Set<MetaAction>();
+    for (const [host, outcome] of outcomes) {
+      const action = outcome.result.meta;
+      if (typeof action === 'string' && (metaActions as readonly string[]).includes(action) && outcome.status !== 'skipped') {
+        metas.add(action as MetaAction);
+        if (action === 'end_host') this.hostState.get(host)!.ended = true;
+      }
+    }
+    for (const action of metas) await this.meta(action, hosts);
+    if (!ctx.handler) await this.checkFailureRules(keywords, outcomes);
+  }
+
+  private activeHostsOrForced(hosts: readonly string[]): string[] {
+    const forced = this.options.forceHandlers || isFlagSet(this.templar, this.play.keywords.force_handlers, {}, this.play.pos);
+    return hosts.filter((h) => {
+      const s = this.hostState.get(h)!;
+      if (s.unreachable || s.ended) return false;
+      return !s.failed || forced;
+    });
+  }
+
+  private async runOn(task: Task, host: string, ctx: Context, keywords: ReturnType<typeof foldKeywords>, id: number, name: string): Promise<Outcome> {
+    const vars = this.store.view(host, this.scope(ctx, host, task.vars));
+    const outcome = await this.runner.run(task, host, vars, keywords);
+    if (task.keywords.register) this.store.setHostVars(host, { [task.keywords.register]: outcome.result });
+    const facts = outcome.result.ansible_facts;
+    if (facts && typeof facts === 'object' && outcome.status !== 'failed') {
+      if (task.module.name === 'set_fact') this.store.setHostVars(host, facts as Vars);
+      else this.store.addFacts(host, facts as Vars);
+    }
+    if (outcome.changed && outcome.status !== 'failed') this.notify(task, ctx, host, vars);
+    this.record(host, outcome, id, name);
+    return outcome;
+  }
+
+  /** counts the outcome in the recap, updates the host's state, and reports it */
+  private record(host: string, outcome: Outcome, id: number, task: string): void {
+    const stats = this.stats(host);
+    const state = this.hostState.get(host)!;
+    switch (outcome.status) {
+      case 'ok':
+        stats.ok++;
+        break;
+      case 'changed':
+        stats.ok++;
+        stats.changed++;
+        break;
+      case 'skipped':
+        stats.skipped++;
+        break;
+      case 'failed':
+        if (outcome.ignored) {
+          stats.ok++;
+          stats.ignored++;
+          if (outcome.changed) stats.changed++;
+        } else {
+          stats.failed++;
+          state.failed = true;
+        }
+        break;
+      case 'unreachable':
+        if (outcome.ignored) {
+          stats.skipped++;
+          stats.ignored++;
+        } else {
+          stats.unreachable++;
+          state.unreachable = true;
+        }
+        break;
+    }
+    const message = typeof outcome.result.msg === 'string' ? outcome.result.msg : outcome.result.msg !== undefined ? JSON.stringify(outcome.result.msg) : undefined;
+    this.emit({
+      type: 'host_result',
+      task,
+      id,
+      host,
+      status: outcome.status,
+      changed: outcome.changed,
+      ...(outcome.ignored ? { ignored: true } : {}),
+      ...(outcome.delegatedTo ? { delegatedTo: outcome.delegatedTo } : {}),
+      ...(message !== undefined ? { message } : {}),
+      result: outcome.result,
+      ...(Array.isArray(outcome.result.diff) ? { diff: outcome.result.diff as never } : {}),
+      durationMs: outcome.durationMs,
+    });
+  }
+
+  private stats(host: string): HostStats {
+    let s = this.run.stats.get(host);
+    if (!s) {
+      s = emptyStats();
+      this.run.stats.set(host, s);
+    }
+    return s;
+  }
+
+  private notify(task: Task, ctx: Context, host: string, vars: Vars): void {
+    const names = [...(task.keywords.notify ?? []), ...ctx.keywords.flatMap((k) => ((k as { notify?: string[] }).notify ?? []))];
+    for (const raw of names) {
+      const name = isTemplate(raw) ? String(this.templar.renderString(raw, vars, task.pos)) : raw;
+      for (const handler of this.handlersNamed(name)) {
+        let hosts = this.notified.get(handler);
+        if (!hosts) this.notified.set(handler, (hosts = new Set()));
+        hosts.add(host);
+      }
+    }
+  }
+
+  private handlersNamed(name: string): TaskItem[] {
+    const found: TaskItem[] = [];
+    const walk = (items: readonly TaskItem[]) => {
+      for (const item of items) {
+        if (item.kind === 'block') walk([...item.block, ...item.rescue, ...item.always]);
+        else if (item.kind === 'task') {
+          const full = item.role && item.name ? `${item.role.name} : ${item.name}` : undefined;
+          if (item.name === name || full === name || (item.keywords.listen ?? []).includes(name)) found.push(item);
+        }
+      }
+    };
+    walk(this.play.handlers);
+    return found;
+  }
+
+  /** runs every notified handler once, in the order the handlers are written, on the hosts that notified it */
+  async flushHandlers(): Promise<void> {
+    const walk = async (items: readonly TaskItem[], ctx: Context) => {
+      for (const item of items) {
+        if (item.kind === 'block') {
+          await walk(item.block, { ...ctx, keywords: [...ctx.keywords, item.keywords], blocks: [...ctx.blocks, item.vars] });
+          continue;
+        }
+        if (item.kind !== 'task') continue;
+        const hosts = this.notified.get(item);
+        if (!hosts || hosts.size === 0) continue;
+        this.notified.delete(item);
+        const handlerCtx: Context = { ...ctx, handler: true, roles: item.role ? [item.role] : [] };
+        await this.runTask(item, handlerCtx, this.batch.filter((h) => hosts.has(h)));
+      }
+    };
+    await walk(this.play.handlers, { keywords: [this.play.keywords], roles: [], blocks: [], handler: true });
+  }
+
+  private async meta(action: MetaAction, hosts: readonly string[]): Promise<void> {
+    switch (action) {
+      case 'flush_handlers':
+        await this.flushHandlers();
+        break;
+      case 'end_play':
+        this.endPlay = true;
+        break;
+      case 'end_batch':
+        this.endBatch = true;
+        break;
+      case 'clear_host_errors':
+        for (const h of this.batch) {
+          const s = this.hostState.get(h)!;
+          if (s.failed) s.failed = false;
+        }
+        break;
+      case 'clear_facts':
+        for (const h of hosts) this.store.clearFacts(h);
+        break;
+      case 'reset_connection':
+        await this.env.resetConnections(hosts);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** any_errors_fatal, max_fail_percentage (per batch, must be exceeded), max_fail (whole play) */
+  private async checkFailureRules(keywords?: ReturnType<typeof foldKeywords>, outcomes?: Map<string, Outcome>): Promise<void> {
+    const failedNow = [...(outcomes ?? [])].filter(([, o]) => (o.status === 'failed' || o.status === 'unreachable') && !o.ignored).map(([h]) => h);
+    const anyFatal = keywords?.any_errors_fatal !== undefined ? isFlagSet(this.templar, keywords.any_errors_fatal, {}, this.play.pos) : false;
+    const failedInBatch = this.batch.filter((h) => this.hostState.get(h)!.failed || this.hostState.get(h)!.unreachable).length - this.failureRules.failedAtStart;
+    const newFailures = failedNow.length;
+    this.playFailures += newFailures;
+    const { maxFailPct, maxFail, batchSize } = this.failureRules;
+    const breach = (anyFatal && failedNow.some((h) => this.hostState.get(h)!.failed || this.hostState.get(h)!.unreachable))
+      || (maxFailPct !== undefined && batchSize > 0 && (failedInBatch / batchSize) * 100 > maxFailPct)
+      || (maxFail !== undefined && this.playFailures > maxFail);
+    if (!breach) return;
+    for (const h of this.batch) {
+      const s = this.hostState.get(h)!;
+      if (!s.failed && !s.unreachable && !s.ended) s.failed = true;
+    }
+    this.endPlay = true;
+    throw new PlayEnded();
+  }
+}
+
+function where(pos: SourcePos): string {
+  return `${pos.file}:${pos.line}:${pos.col}`;
+}
+
+/** --start-at-task: the task's name or "role : name", with shell-style wildcards as Ansible's fnmatch */
+function matchesStartAt(pattern: string, task: Task, fullName: string): boolean {
+  if (task.name === pattern || fullName === pattern) return true;
+  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return (task.name !== undefined && regex.test(task.name)) || regex.test(fullName);
+}
+
+/** runs `fn` for each item, at most `limit` at once, in order of start */
+async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+export type { HostStatus };

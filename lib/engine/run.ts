@@ -1,0 +1,178 @@
+/**
+ * runPlaybook: the library's entry point for a run. Loads the inventory and the playbook, validates the
+ * whole run (nothing runs when anything is wrong), then runs the plays and reports typed events.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { ConnectionPool, type ConnectionSettings, type SshOptions } from '../connection/index.js';
+import { becomeFromSettings } from '../connection/index.js';
+import { Inventory, loadInventory, loadVarsDir, type VarsDir } from '../inventory/index.js';
+import { checkTemplates } from '../playbook/check.js';
+import { loadIncludedRole, loadIncludedTasks, loadPlaybook } from '../playbook/load.js';
+import type { Playbook, Vars } from '../playbook/types.js';
+import { ProblemError, problem, throwIfErrors, type Problem } from '../source/index.js';
+import { Templar } from '../template/index.js';
+import { OMIT_PREFIX, VariableStore } from '../vars/store.js';
+import type { EventListener, HostStats, RunEvent } from './events.js';
+import { PlayRunner, type RunState } from './play.js';
+import type { TaskEnvironment } from './task.js';
+
+export interface RunPlaybookOptions {
+  playbook: string;
+  /** inventory sources (-i); none means the implicit localhost only */
+  inventory?: readonly string[];
+  /** --limit: a host pattern, or @FILE with one host per line */
+  limit?: string;
+  tags?: readonly string[];
+  skipTags?: readonly string[];
+  startAtTask?: string;
+  /** -e, already parsed */
+  extraVars?: Vars;
+  /** hosts at once (default 20) */
+  forks?: number;
+  verbosity?: number;
+  check?: boolean;
+  diff?: boolean;
+  forceHandlers?: boolean;
+  rolesPath?: readonly string[];
+  ssh?: SshOptions;
+  /** abort: no new task starts; running ones finish */
+  signal?: AbortSignal;
+  onEvent?: EventListener;
+}
+
+export interface PlaybookRun {
+  /** as ansible-playbook: 0 all well; 2 a host failed; 4 a host was unreachable (6: both) */
+  exitCode: number;
+  stats: Record<string, HostStats>;
+  warnings: Problem[];
+  interrupted: boolean;
+  durationMs: number;
+  /** SSH/local requests per host: the "round trips" the benchmarks print */
+  roundTrips: Record<string, number>;
+}
+
+export interface ValidatedRun {
+  playbook: Playbook;
+  inventory: Inventory;
+  playDirs: VarsDir[];
+  templar: Templar;
+  /** warnings (errors throw) */
+  problems: Problem[];
+}
+
+/** Loads and checks everything a run needs; throws a ProblemError listing every error found. */
+export async function validateRun(options: Pick<RunPlaybookOptions, 'playbook' | 'inventory' | 'rolesPath' | 'limit'>): Promise<ValidatedRun> {
+  const warnings: Problem[] = [];
+  const templar = new Templar({ onWarning: (p) => warnings.push(p) });
+  const [inv, loaded] = await Promise.all([loadInventory(options.inventory ?? []), loadPlaybook(options.playbook, { ...(options.rolesPath ? { rolesPath: options.rolesPath } : {}) })]);
+  const problems = [...inv.problems, ...loaded.problems];
+  const playDir = await loadVarsDir(loaded.playbook.dir, { groups: inv.inventory.groups.keys(), hosts: inv.inventory.hosts.keys() }, problems);
+  if (!problems.some((p) => p.severity === 'error')) problems.push(...checkTemplates(loaded.playbook, templar));
+  throwIfErrors(problems);
+  return { playbook: loaded.playbook, inventory: inv.inventory, playDirs: [playDir], templar, problems: [...problems, ...warnings] };
+}
+
+async function limitPattern(limit: string | undefined): Promise<string | undefined> {
+  if (!limit?.startsWith('@')) return limit;
+  const text = await readFile(limit.slice(1), 'utf8');
+  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).join(',');
+}
+
+/** Runs a playbook; returns when every play is done (or the run was interrupted). */
+export async function runPlaybook(options: RunPlaybookOptions): Promise<PlaybookRun> {
+  const started = performance.now();
+  const emit: EventListener = (event: RunEvent) => options.onEvent?.(event);
+  const validated = await validateRun(options);
+  for (const w of validated.problems) emit({ type: 'warning', problem: w });
+  const { playbook, inventory, templar } = validated;
+  const limit = await limitPattern(options.limit);
+  const signal = options.signal ?? new AbortController().signal;
+  const extraVars = options.extraVars ?? {};
+  const pool = new ConnectionPool(options.ssh ?? {});
+  const omit = `${OMIT_PREFIX}${randomBytes(8).toString('hex')}`;
+  let current: PlayRunner | undefined;
+  const store = new VariableStore(inventory, { renderData: (value, vars) => templar.renderData(value, vars) }, extraVars, validated.playDirs, {
+    playbookDir: playbook.dir,
+    playHosts: () => current?.playHosts() ?? [],
+    playBatch: () => current?.batchHosts() ?? [],
+    playHostsAll: () => current?.allPlayHosts() ?? [],
+    check: Boolean(options.check),
+    diff: Boolean(options.diff),
+    verbosity: options.verbosity ?? 0,
+    omit,
+  });
+  const env: TaskEnvironment = {
+    templar,
+    check: Boolean(options.check),
+    diff: Boolean(options.diff),
+    verbosity: options.verbosity ?? 0,
+    signal,
+    playbookDir: playbook.dir,
+    omit,
+    connect: (host) => {
+      // the connection variables of the host that runs the task (the delegate's for delegate_to)
+      const vars = store.view(host, {});
+      const settings = connectionSettings(vars);
+      return { connection: pool.get(host, settings), ...(becomeFromSettings(host, settings) ? { become: becomeFromSettings(host, settings)! } : {}) };
+    },
+    resetConnections: async (hosts) => pool.reset(hosts),
+    loadTasks: async (path, include) => {
+      const loaded = await loadIncludedTasks(path, include, playbook.dir, { ...(options.rolesPath ? { rolesPath: options.rolesPath } : {}) });
+      throwIfErrors(loaded.problems);
+      return loaded.tasks;
+    },
+    loadRole: async (name, include) => {
+      const loaded = await loadIncludedRole(name, include, playbook.dir, { ...(options.rolesPath ? { rolesPath: options.rolesPath } : {}) });
+      throwIfErrors(loaded.problems);
+      if (!loaded.role) throw new ProblemError([problem(include.pos, `role '${name}' could not be loaded`)]);
+      return loaded.role;
+    },
+  };
+  const run: RunState = {
+    stats: new Map(),
+    failedHosts: new Set(),
+    unreachableHosts: new Set(),
+    nextTaskId: 1,
+    tasksRun: 0,
+    startAtPending: options.startAtTask !== undefined,
+    interrupted: () => signal.aborted,
+  };
+  const allHosts = new Set<string>();
+  try {
+    for (const play of playbook.plays) {
+      if (signal.aborted) break;
+      const pattern = String(templar.renderString(play.hosts, extraVars, play.pos));
+      const selection = inventory.select(pattern, { at: play.pos, ...(limit ? { limit } : {}) });
+      for (const p of selection.problems) emit({ type: 'warning', problem: p });
+      if (selection.problems.some((p) => p.severity === 'error')) throw new ProblemError(selection.problems);
+      const hosts = selection.hosts.filter((h) => !run.failedHosts.has(h) && !run.unreachableHosts.has(h));
+      for (const h of hosts) allHosts.add(h);
+      current = new PlayRunner(play, store, templar, env, { tags: { only: options.tags ?? [], skip: options.skipTags ?? [] }, forks: options.forks ?? 20, forceHandlers: Boolean(options.forceHandlers), ...(options.startAtTask ? { startAtTask: options.startAtTask } : {}) }, run, emit);
+      await current.runPlay(hosts);
+    }
+  } finally {
+    await pool.closeAll();
+  }
+  const stats = Object.fromEntries([...allHosts].map((h) => [h, run.stats.get(h) ?? { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 }]));
+  const durationMs = performance.now() - started;
+  emit({ type: 'recap', stats, durationMs, tasks: run.tasksRun, hosts: allHosts.size, ...(signal.aborted ? { interrupted: true } : {}) });
+  const failed = Object.values(stats).some((s) => s.failed > 0);
+  const unreachable = Object.values(stats).some((s) => s.unreachable > 0);
+  let exitCode = (failed ? 2 : 0) | (unreachable ? 4 : 0);
+  if (signal.aborted && exitCode === 0) exitCode = 1;
+  return { exitCode, stats, warnings: validated.problems, interrupted: signal.aborted, durationMs, roundTrips: Object.fromEntries(pool.roundTrips()) };
+}
+
+/** Ansible's connection variables of a host, rendered, for the connection layer */
+function connectionSettings(vars: Vars): ConnectionSettings {
+  const settings: Record<string, unknown> = {};
+  for (const key of ['ansible_connection', 'ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_become', 'ansible_become_user', 'ansible_become_method', 'ansible_become_password', 'ansible_become_pass']) {
+    if (key in vars && vars[key] !== undefined && vars[key] !== null) settings[key] = vars[key];
+  }
+  if (settings.ansible_ssh_host !== undefined) settings.ansible_host = settings.ansible_ssh_host;
+  if (settings.ansible_ssh_port !== undefined) settings.ansible_port = settings.ansible_ssh_port;
+  if (settings.ansible_ssh_user !== undefined) settings.ansible_user = settings.ansible_ssh_user;
+  if (typeof settings.ansible_become === 'string') settings.ansible_become = ['yes', 'true', 'on', '1'].includes(settings.ansible_become.toLowerCase());
+  return settings as ConnectionSettings;
+}

@@ -1,0 +1,308 @@
+/**
+ * One task on one host: conditions, loop, arguments rendered and checked, the module run through the host's
+ * connection (the delegate's for delegate_to), until/retries, changed_when/failed_when, register.
+ * Failures are results, not exceptions: an unreachable host is a result too.
+ */
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { existsSync } from 'node:fs';
+import { ConnectionError, type Become, type Connection } from '../connection/types.js';
+import { isPlainObject } from '../modules/coerce.js';
+import type { ModuleContext, ModuleResult } from '../modules/module.js';
+import { finalizeModuleArgs } from '../playbook/module-args.js';
+import { localFileCandidates } from '../playbook/load.js';
+import type { Condition, IncludeRole, IncludeTasks, InheritedKeywords, RoleInstance, Task, TaskItem, Vars } from '../playbook/types.js';
+import { formatProblem, type SourcePos } from '../source/index.js';
+import { TemplateError, type Templar } from '../template/index.js';
+import type { HostStatus } from './events.js';
+
+/** The keywords that apply to a task once its play's, roles' and blocks' are folded in (task wins). */
+export interface EffectiveKeywords extends InheritedKeywords {
+  when: Condition[];
+  tags: string[];
+  environment?: unknown;
+}
+
+/** Folds inherited keywords: `when` and `tags` add up, environment merges per variable, the rest the innermost wins. */
+export function foldKeywords(chain: readonly InheritedKeywords[]): EffectiveKeywords {
+  const out: EffectiveKeywords = { when: [], tags: [] };
+  const environments: unknown[] = [];
+  for (const k of chain) {
+    for (const [key, value] of Object.entries(k)) {
+      if (value === undefined) continue;
+      if (key === 'when') out.when.push(...(value as Condition[]));
+      else if (key === 'tags') out.tags.push(...(value as string[]));
+      else if (key === 'environment') environments.push(value);
+      else if (key === 'module_defaults') out.module_defaults = { ...(out.module_defaults ?? {}), ...(value as Record<string, Vars>) };
+      else (out as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  if (environments.length === 1) out.environment = environments[0];
+  else if (environments.length > 1) out.environment = environments;
+  out.tags = [...new Set(out.tags)];
+  return out;
+}
+
+export interface Outcome {
+  status: HostStatus;
+  changed: boolean;
+  /** a failure that ignore_errors let pass */
+  ignored: boolean;
+  /** what `register` stores */
+  result: ModuleResult;
+  /** the host the module ran on, when delegated */
+  delegatedTo?: string;
+  durationMs: number;
+}
+
+/** What a task needs from the play to run on a host. */
+export interface TaskEnvironment {
+  templar: Templar;
+  check: boolean;
+  diff: boolean;
+  verbosity: number;
+  signal: AbortSignal;
+  playbookDir: string;
+  omit: string;
+  /** the connection of a host (created on first use, kept for the run) and its become settings */
+  connect(host: string, vars: Vars): { connection: Connection; become?: Become };
+  /** every loop item's result, as it comes (for live output) */
+  onItem?(item: unknown, outcome: Outcome): void;
+  /** meta: reset_connection */
+  resetConnections(hosts: readonly string[]): Promise<void>;
+  /** include_tasks with a name known only now: the file loaded and checked (throws a ProblemError) */
+  loadTasks(path: string, include: IncludeTasks): Promise<TaskItem[]>;
+  /** include_role with a name known only now */
+  loadRole(name: string, include: IncludeRole): Promise<{ instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] }>;
+}
+
+const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+/** Python truthiness of a rendered keyword value (`ignore_errors: "{{ x }}"`) */
+function flag(templar: Templar, value: unknown, vars: Vars, where: SourcePos): boolean {
+  if (value === undefined || value === null) return false;
+  const rendered = typeof value === 'string' ? templar.renderString(value, vars, where) : value;
+  if (typeof rendered === 'string') return ['yes', 'on', '1', 'true', 'y', 't'].includes(rendered.trim().toLowerCase());
+  return Boolean(rendered);
+}
+
+export function isFlagSet(templar: Templar, value: unknown, vars: Vars, where: SourcePos): boolean {
+  return flag(templar, value, vars, where);
+}
+
+/** Loop items as Ansible builds them: with_items flattens one level; with_dict gives key/value pairs. */
+function loopItems(templar: Templar, task: Task, vars: Vars): unknown[] {
+  const value = templar.renderData(task.keywords.loop, vars, task.pos);
+  switch (task.keywords.loopKind) {
+    case 'with_items':
+      return (Array.isArray(value) ? value : [value]).flatMap((v) => (Array.isArray(v) ? v : [v]));
+    case 'with_dict':
+      if (!isPlainObject(value)) throw new TemplateError(`with_dict needs a mapping, got ${Array.isArray(value) ? 'a list' : typeof value}`, task.pos);
+      return Object.entries(value).map(([key, v]) => ({ key, value: v }));
+    default:
+      if (!Array.isArray(value)) throw new TemplateError(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(value)}`, task.pos);
+      return value;
+  }
+}
+
+/** The view with a few variables on top (the loop variable, a registered result), as Ansible adds them last. */
+function withOverlay(base: Vars, overlay: Vars): Vars {
+  return new Proxy(base, {
+    get: (target, key) => (typeof key === 'string' && Object.prototype.hasOwnProperty.call(overlay, key) ? overlay[key] : Reflect.get(target, key)),
+    has: (target, key) => (typeof key === 'string' && Object.prototype.hasOwnProperty.call(overlay, key)) || Reflect.has(target, key),
+  });
+}
+
+/** Removes arguments whose value is the `omit` placeholder, at any depth (Ansible removes top-level ones; nested ones are our kindness). */
+function stripOmitted(value: unknown, omit: string): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== omit).map((v) => stripOmitted(v, omit));
+  if (isPlainObject(value)) {
+    const out: Vars = {};
+    for (const [k, v] of Object.entries(value)) if (v !== omit) out[k] = stripOmitted(v, omit);
+    return out;
+  }
+  return value;
+}
+
+function censor(result: ModuleResult): ModuleResult {
+  return { changed: result.changed, ...(result.failed ? { failed: true } : {}), ...(result.skipped ? { skipped: true } : {}), censored: NO_LOG_MESSAGE };
+}
+
+export class TaskRunner {
+  constructor(private readonly env: TaskEnvironment) {}
+
+  /** Runs `task` for `host`; `vars` is the host's view in the task's scope; `keywords` are folded. */
+  async run(task: Task, host: string, vars: Vars, keywords: EffectiveKeywords): Promise<Outcome> {
+    const started = performance.now();
+    const { templar } = this.env;
+    const noLog = flag(templar, keywords.no_log, vars, task.pos);
+    try {
+      if (!this.holds(keywords.when, vars, task.pos)) {
+        return this.finish(started, { status: 'skipped', changed: false, ignored: false, result: { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: keywords.when.find((c) => !this.holds([c], vars, task.pos)) } }, noLog);
+      }
+      if (task.keywords.loop === undefined) return this.finish(started, await this.attempt(task, host, vars, keywords), noLog);
+
+      const items = loopItems(templar, task, vars);
+      const control = task.keywords.loop_control ?? {};
+      const loopVar = control.loop_var ?? 'item';
+      const results: ModuleResult[] = [];
+      let changed = false;
+      let failed = false;
+      let ran = false;
+      let unreachable: Outcome | undefined;
+      for (const [index, item] of items.entries()) {
+        const overlay: Vars = { [loopVar]: item, ansible_loop_var: loopVar };
+        if (control.index_var) overlay[control.index_var] = index;
+        if (flag(templar, control.extended, vars, task.pos)) {
+          overlay.ansible_loop = { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length, revindex: items.length - index, revindex0: items.length - index - 1, allitems: items, ...(index > 0 ? { previtem: items[index - 1] } : {}), ...(index < items.length - 1 ? { nextitem: items[index + 1] } : {}) };
+        }
+        const itemVars = withOverlay(vars, overlay);
+        const itemStarted = performance.now();
+        let outcome: Outcome;
+        if (!this.holds(task.keywords.when ?? [], itemVars, task.pos)) {
+          outcome = { status: 'skipped', changed: false, ignored: false, result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, durationMs: 0 };
+        } else {
+          outcome = { ...(await this.attempt(task, host, itemVars, keywords)), durationMs: 0 };
+          ran = true;
+        }
+        outcome.durationMs = performance.now() - itemStarted;
+        const label = control.label !== undefined ? templar.renderString(control.label, itemVars, task.pos) : item;
+        const itemResult: ModuleResult = { ...outcome.result, item, ansible_loop_var: loopVar, ...(control.index_var ? { [control.index_var]: index } : {}) };
+        results.push(itemResult);
+        this.env.onItem?.(label, noLog ? { ...outcome, result: censor(outcome.result) } : outcome);
+        if (outcome.status === 'unreachable') {
+          unreachable = outcome;
+          break;
+        }
+        changed ||= outcome.changed;
+        failed ||= outcome.status === 'failed';
+        if (control.pause !== undefined && index < items.length - 1) await sleep(Number(templar.renderData(control.pause, itemVars, task.pos)) * 1000, undefined, { signal: this.env.signal }).catch(() => undefined);
+      }
+      if (unreachable) return this.finish(started, unreachable, noLog);
+      const result: ModuleResult = { changed, results, ...(failed ? { failed: true, msg: 'One or more items failed' } : { msg: 'All items completed' }), ...(!ran ? { skipped: true } : {}) };
+      const ignored = failed && flag(templar, keywords.ignore_errors, vars, task.pos);
+      const status: HostStatus = failed ? 'failed' : !ran ? 'skipped' : changed ? 'changed' : 'ok';
+      return this.finish(started, { status, changed, ignored, result }, noLog);
+    } catch (err) {
+      if (err instanceof ConnectionError) {
+        return this.finish(started, { status: 'unreachable', changed: false, ignored: flag(templar, keywords.ignore_unreachable, vars, task.pos), result: { changed: false, unreachable: true, msg: err.message } }, noLog);
+      }
+      const message = err instanceof TemplateError ? (err.pos ? formatProblem(err.toProblem()) : err.message) : err instanceof Error ? err.message : String(err);
+      return this.finish(started, { status: 'failed', changed: false, ignored: flag(templar, keywords.ignore_errors, vars, task.pos), result: { changed: false, failed: true, msg: message } }, noLog);
+    }
+  }
+
+  private finish(started: number, outcome: Omit<Outcome, 'durationMs'> & { durationMs?: number }, noLog: boolean): Outcome {
+    const result = outcome.result;
+    if (!('failed' in result)) result.failed = false;
+    return { ...outcome, result: noLog ? censor(result) : result, durationMs: performance.now() - started };
+  }
+
+  private holds(conditions: readonly Condition[], vars: Vars, where: SourcePos): boolean {
+    return conditions.every((c) => this.env.templar.condition(c, vars, where));
+  }
+
+  /** one run of the module, retried while `until` does not hold */
+  private async attempt(task: Task, host: string, vars: Vars, keywords: EffectiveKeywords): Promise<Omit<Outcome, 'durationMs'>> {
+    const { templar } = this.env;
+    const until = task.keywords.until;
+    const retries = until ? Math.max(Number(templar.renderData(task.keywords.retries ?? 3, vars, task.pos)), 0) + 1 : 1;
+    const delay = Number(templar.renderData(task.keywords.delay ?? 5, vars, task.pos));
+    let outcome: Omit<Outcome, 'durationMs'> | undefined;
+    for (let attempt = 1; attempt <= retries; attempt++) {
+      outcome = await this.once(task, host, vars, keywords);
+      if (outcome.status === 'unreachable') return outcome;
+      if (!until) return outcome;
+      outcome.result.attempts = attempt;
+      const withResult = task.keywords.register ? withOverlay(vars, { [task.keywords.register]: outcome.result }) : vars;
+      if (this.holds(until, withResult, task.pos)) return outcome;
+      if (attempt < retries) {
+        if (this.env.signal.aborted) break;
+        await sleep(delay * 1000, undefined, { signal: this.env.signal }).catch(() => undefined);
+      }
+    }
+    if (until) {
+      outcome!.result.failed = true;
+      outcome!.status = 'failed';
+      outcome!.result.msg ??= 'Retried until the condition held, and it never did';
+    }
+    return outcome!;
+  }
+
+  private async once(task: Task, host: string, vars: Vars, keywords: EffectiveKeywords): Promise<Omit<Outcome, 'durationMs'>> {
+    const { templar } = this.env;
+    const module = task.module;
+    const raw: Vars = {};
+    const defaults = keywords.module_defaults ? { ...(keywords.module_defaults[module.name] ?? {}), ...Object.fromEntries(module.aliases.flatMap((a) => Object.entries(keywords.module_defaults![a] ?? {}))) } : {};
+    for (const [name, value] of Object.entries({ ...defaults, ...task.args })) {
+      raw[name] = module.expressionArgs?.includes(name) ? value : templar.renderData(value, vars, task.pos);
+    }
+    const rendered = stripOmitted(raw, this.env.omit) as Vars;
+    const final = finalizeModuleArgs(module, rendered, task.pos);
+    if (!final.args) {
+      return { status: 'failed', changed: false, ignored: flag(templar, keywords.ignore_errors, vars, task.pos), result: { changed: false, failed: true, msg: final.problems.map(formatProblem).join('\n') } };
+    }
+    const delegate = keywords.delegate_to !== undefined ? String(templar.renderData(keywords.delegate_to, vars, task.pos)) : undefined;
+    const target = delegate ?? host;
+    const { connection, become: hostBecome } = this.env.connect(target, vars);
+    const become = this.become(keywords, vars, task.pos) ?? hostBecome;
+    const check = keywords.check_mode !== undefined ? flag(templar, keywords.check_mode, vars, task.pos) : this.env.check;
+    const diff = keywords.diff !== undefined ? flag(templar, keywords.diff, vars, task.pos) : this.env.diff;
+    const environment = this.environment(keywords.environment, vars, task.pos);
+    const ctx: ModuleContext = {
+      host,
+      connection,
+      check,
+      diff,
+      ...(become ? { become } : {}),
+      environment,
+      vars,
+      verbosity: this.env.verbosity,
+      signal: this.env.signal,
+      renderTemplateFile: async (path) => templar.renderTemplate(await readFile(path, 'utf8'), path, vars),
+      findFile: (kind, src) => {
+        const candidates = localFileCandidates(src, kind, task.file, task.role?.path, this.env.playbookDir);
+        return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
+      },
+      evaluate: (expression) => templar.evaluate(expression, vars, task.pos),
+    };
+    const result = await module.run(final.args as never, ctx);
+    let changed = Boolean(result.changed);
+    let failed = Boolean(result.failed);
+    const withResult = task.keywords.register ? withOverlay(vars, { [task.keywords.register]: result }) : vars;
+    if (task.keywords.changed_when) {
+      changed = this.holds(task.keywords.changed_when, withResult, task.pos);
+      result.changed = changed;
+    }
+    if (task.keywords.failed_when) {
+      failed = this.holds(task.keywords.failed_when, withResult, task.pos);
+      result.failed = failed;
+      result.failed_when_result = failed;
+    }
+    const ignored = failed && flag(templar, keywords.ignore_errors, vars, task.pos);
+    const status: HostStatus = failed ? 'failed' : result.skipped ? 'skipped' : changed ? 'changed' : 'ok';
+    return { status, changed, ignored, result, ...(delegate !== undefined ? { delegatedTo: delegate } : {}) };
+  }
+
+  /** become from the keywords (play, block, task); undefined leaves the host's own (ansible_become...) */
+  private become(keywords: EffectiveKeywords, vars: Vars, where: SourcePos): Become | undefined {
+    if (keywords.become === undefined) return undefined;
+    if (!flag(this.env.templar, keywords.become, vars, where)) return undefined;
+    const user = keywords.become_user !== undefined ? String(this.env.templar.renderData(keywords.become_user, vars, where)) : String(vars.ansible_become_user ?? 'root');
+    const password = vars.ansible_become_password ?? vars.ansible_become_pass;
+    return { user, method: keywords.become_method ?? (vars.ansible_become_method === 'su' ? 'su' : 'sudo'), ...(typeof password === 'string' ? { password } : {}) };
+  }
+
+  private environment(value: unknown, vars: Vars, where: SourcePos): Record<string, string> {
+    if (value === undefined) return {};
+    const layers = Array.isArray(value) ? value : [value];
+    const out: Record<string, string> = {};
+    for (const layer of layers) {
+      const rendered = this.env.templar.renderData(layer, vars, where);
+      if (!isPlainObject(rendered)) throw new TemplateError(`environment must be a mapping, got ${JSON.stringify(rendered)}`, where);
+      for (const [k, v] of Object.entries(rendered)) out[k] = typeof v === 'string' ? v : v === true ? 'True' : v === false ? 'False' : String(v);
+    }
+    return out;
+  }
+}
+

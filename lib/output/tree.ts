@@ -1,0 +1,173 @@
+/**
+ * Output on a terminal: a listr2 tree per task (the task, under it its hosts, each settling as its result
+ * arrives), the PLAY banner before a play's tasks, the PLAY RECAP at the end.
+ *
+ * listr2's default renderer redraws the whole tree on every state change; with hundreds of hosts that is
+ * most of a run's time. Redraws are throttled here to at most ten a second.
+ */
+import { DefaultRenderer, Listr, type ListrTask } from 'listr2';
+import type { RunEvent } from '../engine/events.js';
+import { formatProblem } from '../source/index.js';
+import { banner, colorizer, recapLines, summaryLine } from './recap.js';
+import { unifiedDiff } from './diff.js';
+
+const REDRAW_INTERVAL_MS = 100;
+
+/** listr2's renderer, drawing at most once per REDRAW_INTERVAL_MS whatever the rate of events. */
+export class ThrottledRenderer extends DefaultRenderer {
+  private lastDraw = 0;
+  private pending: NodeJS.Timeout | undefined;
+  /** how many times the tree was drawn (for the benchmark) */
+  static draws = 0;
+
+  override update(): void {
+    const wait = this.lastDraw + REDRAW_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      this.draw();
+      return;
+    }
+    this.pending ??= setTimeout(() => this.draw(), wait);
+  }
+
+  private draw(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
+    this.lastDraw = Date.now();
+    ThrottledRenderer.draws++;
+    super.update();
+  }
+
+  override end(): void {
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = undefined;
+    super.end();
+  }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+interface HostSlot {
+  done: Deferred;
+  title: string;
+  skip: boolean;
+  output: string[];
+}
+
+export interface TreeRendererOptions {
+  stream: NodeJS.WriteStream;
+  color: boolean;
+  diff: boolean;
+}
+
+export interface TreeRenderer {
+  onEvent: (event: RunEvent) => void;
+  /** resolves once everything is drawn */
+  done: () => Promise<void>;
+}
+
+export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
+  const c = colorizer(options.color);
+  const write = (text: string) => options.stream.write(text);
+  let queue: Promise<unknown> = Promise.resolve();
+  const after = (fn: () => unknown) => {
+    queue = queue.then(fn, fn);
+  };
+  let hosts = new Map<string, HostSlot>();
+
+  const onEvent = (event: RunEvent): void => {
+    switch (event.type) {
+      case 'play_start':
+        after(() => write(`\n${c.bold(banner(`PLAY [${event.play}]`))}\n`));
+        break;
+      case 'task_start': {
+        const slots = new Map<string, HostSlot>(event.hosts.map((h) => [h, { done: deferred(), title: h, skip: false, output: [] }]));
+        hosts = slots;
+        const title = `${event.handler ? 'RUNNING HANDLER' : 'TASK'} [${event.task}]`;
+        const subtasks: ListrTask[] = [...slots.values()].map((slot) => ({
+          title: slot.title,
+          task: async (_ctx, task) => {
+            await slot.done.promise;
+            task.title = slot.title;
+            if (slot.output.length > 0) task.output = slot.output.join('\n');
+            if (slot.skip) task.skip(slot.title);
+          },
+        }));
+        const listr = new Listr([{ title, task: (_ctx, task) => task.newListr(subtasks, { concurrent: true, exitOnError: false }) }], {
+          renderer: ThrottledRenderer,
+          exitOnError: false,
+          rendererOptions: { collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap' },
+        });
+        after(() => listr.run().catch(() => undefined));
+        break;
+      }
+      case 'host_result': {
+        const slot = hosts.get(event.host);
+        if (!slot) break;
+        const item = event.item !== undefined ? ` (item=${typeof event.item === 'string' ? event.item : JSON.stringify(event.item)})` : '';
+        if (event.item !== undefined) {
+          slot.output.push(`${event.status}${item}`);
+          break;
+        }
+        const target = event.delegatedTo ? `${event.host} -> ${event.delegatedTo}` : event.host;
+        if (event.diff && options.diff) slot.output.push(...event.diff.map((d) => unifiedDiff(d, options.color).trimEnd()));
+        switch (event.status) {
+          case 'ok':
+            slot.title = `${target} ${c.green('ok')}`;
+            slot.done.resolve();
+            break;
+          case 'changed':
+            slot.title = `${target} ${c.yellow('changed')}`;
+            slot.done.resolve();
+            break;
+          case 'skipped':
+            slot.title = `${target} skipped`;
+            slot.skip = true;
+            slot.done.resolve();
+            break;
+          case 'failed':
+            if (event.ignored) {
+              slot.title = `${target} ${c.red('failed')} ${c.cyan('(ignored)')}: ${event.message ?? ''}`;
+              slot.done.resolve();
+            } else slot.done.reject(new Error(`${target}: ${event.message ?? 'failed'}`));
+            break;
+          case 'unreachable':
+            slot.done.reject(new Error(`${target} UNREACHABLE: ${event.message ?? ''}`));
+            break;
+        }
+        break;
+      }
+      case 'task_end':
+        // a host the engine did not report (run_once shares one result) must not hold the tree open
+        for (const slot of hosts.values()) slot.done.resolve();
+        break;
+      case 'warning':
+        after(() => write(c.magenta(`[WARNING]: ${formatProblem(event.problem)}\n`)));
+        break;
+      case 'recap':
+        after(() => {
+          write(`\n${c.bold(banner('PLAY RECAP'))}\n`);
+          for (const line of recapLines(event.stats, options.color)) write(line + '\n');
+          write(`\n${summaryLine(event.durationMs, event.hosts, event.tasks, event.interrupted)}\n`);
+        });
+        break;
+      default:
+        break;
+    }
+  };
+  return { onEvent, done: async () => void (await queue) };
+}

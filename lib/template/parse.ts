@@ -1,0 +1,350 @@
+/**
+ * Jinja2 syntax through nunjucks' lexer and parser, adjusted where nunjucks reads Jinja differently.
+ * We only use nunjucks to build the syntax tree; evaluation is ours (evaluate.ts), because Python
+ * semantics reach into every operator and nunjucks compiles to JavaScript semantics.
+ *
+ * The adjustments are made on each lexer/parser *instance* (never on nunjucks' shared prototypes):
+ * - string literals decode escapes as Python does (`'\d'` stays `\d`, `\x41`, `\u00e9`);
+ * - `trim_blocks` also removes the newline after a comment, as Jinja does;
+ * - float literals stay floats (`1.0` prints `1.0`);
+ * - `x.0` is an item lookup, as in Jinja;
+ * - tests take a single argument without parentheses (`x is divisibleby 3`, `x is sameas true`) and
+ *   dotted names (`ansible.builtin.match`);
+ * - arithmetic precedence is Jinja's: `+ -` < `~` < `* / // %` < `**`.
+ */
+import { createRequire } from 'node:module';
+import { makeFloat } from './python.js';
+
+/** A nunjucks syntax tree node; fields depend on `typename` (see nunjucks/src/nodes.js). */
+export interface Node {
+  readonly typename: string;
+  lineno: number;
+  colno: number;
+  [field: string]: unknown;
+}
+
+interface Token {
+  type: string;
+  value: string;
+  lineno: number;
+  colno: number;
+}
+
+interface Tokenizer {
+  str: string;
+  in_code: boolean;
+  index: number;
+  lineno: number;
+  colno: number;
+  nextToken(): Token | null;
+  forward(): void;
+  current(): string;
+  isFinished(): boolean;
+  _parseString(delimiter: string): string;
+}
+
+interface Parser {
+  tokens: Tokenizer;
+  peekToken(): Token | null;
+  nextToken(withWhitespace?: boolean): Token | null;
+  pushToken(tok: Token | null): void;
+  skip(type: string): boolean;
+  skipValue(type: string, value: string): boolean;
+  skipSymbol(value: string): boolean;
+  expect(type: string): Token;
+  fail(message: string, lineno?: number, colno?: number): never;
+  parsePrimary(noPostfix?: boolean): Node;
+  parsePostfix(node: Node): Node;
+  parseAggregate(): Node | null;
+  parseSignature(tolerant?: boolean, noParens?: boolean): Node;
+  parseCompare(): Node;
+  parseConcat(): Node;
+  parsePow(): Node;
+  parseIs(): Node;
+  parseAsRoot(): Node;
+  parseExpression(): Node;
+  parseRaw(): Node;
+  advanceAfterBlockEnd(name?: string): Token;
+  dropLeadingWhitespace: boolean;
+}
+
+type NodeClass = new (lineno: number, colno: number, ...fields: unknown[]) => Node;
+
+interface NunjucksInternals {
+  parser: { Parser: new (tokens: Tokenizer) => Parser };
+  lexer: { lex(src: string, opts: { trimBlocks?: boolean; lstripBlocks?: boolean }): Tokenizer } & Record<string, string>;
+  nodes: Record<string, NodeClass>;
+}
+
+const nunjucks = createRequire(import.meta.url)('nunjucks') as NunjucksInternals;
+const { lexer, nodes } = nunjucks;
+const T = {
+  string: lexer.TOKEN_STRING!,
+  int: lexer.TOKEN_INT!,
+  float: lexer.TOKEN_FLOAT!,
+  boolean: lexer.TOKEN_BOOLEAN!,
+  none: lexer.TOKEN_NONE!,
+  symbol: lexer.TOKEN_SYMBOL!,
+  operator: lexer.TOKEN_OPERATOR!,
+  tilde: lexer.TOKEN_TILDE!,
+  comment: lexer.TOKEN_COMMENT!,
+  leftParen: lexer.TOKEN_LEFT_PAREN!,
+  leftBracket: lexer.TOKEN_LEFT_BRACKET!,
+  leftCurly: lexer.TOKEN_LEFT_CURLY!,
+  rightBracket: lexer.TOKEN_RIGHT_BRACKET!,
+  rightCurly: lexer.TOKEN_RIGHT_CURLY!,
+  blockStart: lexer.TOKEN_BLOCK_START!,
+  blockEnd: lexer.TOKEN_BLOCK_END!,
+  variableStart: lexer.TOKEN_VARIABLE_START!,
+  variableEnd: lexer.TOKEN_VARIABLE_END!,
+  colon: lexer.TOKEN_COLON!,
+};
+const base = nunjucks.parser.Parser.prototype;
+
+export function makeNode(type: string, lineno: number, colno: number, ...fields: unknown[]): Node {
+  const Class = nodes[type];
+  if (!Class) throw new Error(`no nunjucks node type ${type}`);
+  return new Class(lineno, colno, ...fields);
+}
+
+/** A syntax error with its 1-based place inside the template text. */
+export class TemplateSyntaxError extends Error {
+  override name = 'TemplateSyntaxError';
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly col: number,
+  ) {
+    super(message);
+  }
+}
+
+const pythonEscapes: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\n': '' };
+
+/** Decodes a string literal's body as Python's unicode-escape does; unknown escapes stay as written. */
+export function decodePythonEscapes(raw: string): string {
+  return raw.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|[\s\S])/g, (all, esc: string) => {
+    if (esc in pythonEscapes) return pythonEscapes[esc]!;
+    if (/^[xuU]/.test(esc) && esc.length > 1) return String.fromCodePoint(Number.parseInt(esc.slice(1), 16));
+    if (/^[0-7]+$/.test(esc)) return String.fromCodePoint(Number.parseInt(esc, 8));
+    return all;
+  });
+}
+
+function pythonString(this: Tokenizer, delimiter: string): string {
+  const startLine = this.lineno;
+  const startCol = this.colno;
+  this.forward();
+  let raw = '';
+  while (!this.isFinished() && this.current() !== delimiter) {
+    if (this.current() === '\\') {
+      raw += '\\';
+      this.forward();
+    }
+    raw += this.current();
+    this.forward();
+  }
+  if (this.isFinished()) throw new TemplateSyntaxError('unterminated string literal', startLine + 1, startCol + 1);
+  this.forward();
+  return decodePythonEscapes(raw);
+}
+
+// Jinja's `x[start:stop:step]`, which nunjucks lacks: a node of our own, evaluated in evaluate.ts
+const SliceNode = (nodes.Node as unknown as { extend(name: string, props: object): NodeClass }).extend('Slice', { fields: ['start', 'stop', 'step'] });
+
+/** `[index]` or `[start:stop:step]`, after the opening bracket was peeked */
+function parseSubscript(p: Parser): Node {
+  const open = p.nextToken()!;
+  const parts: (Node | null)[] = [null];
+  for (;;) {
+    const tok = p.peekToken();
+    if (!tok) p.fail("expected ']', found the end of the template", open.lineno, open.colno);
+    if (tok.type === T.rightBracket) {
+      p.nextToken();
+      break;
+    }
+    if (tok.type === T.colon) {
+      p.nextToken();
+      if (parts.length === 3) p.fail("too many ':' in a slice", tok.lineno, tok.colno);
+      parts.push(null);
+      continue;
+    }
+    if (parts[parts.length - 1] !== null) p.fail(`expected ']' or ':', found '${tok.value}'`, tok.lineno, tok.colno);
+    parts[parts.length - 1] = p.parseExpression();
+  }
+  if (parts.length === 1) {
+    if (!parts[0]) p.fail('expected an index inside [ ]', open.lineno, open.colno);
+    return parts[0];
+  }
+  return new SliceNode(open.lineno, open.colno, parts[0], parts[1], parts[2] ?? null);
+}
+
+const notAnArgument = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);
+
+function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): void {
+  tokens._parseString = pythonString;
+  const nextToken = tokens.nextToken.bind(tokens);
+  let braces = 0;
+  let inBlock = false;
+  tokens.nextToken = () => {
+    const tok = nextToken();
+    if (!tok) return tok;
+    if (tok.type === T.blockStart) inBlock = true;
+    else if (tok.type === T.blockEnd || tok.type === T.variableStart) inBlock = false;
+    else if (tok.type === T.leftCurly) braces++;
+    else if (tok.type === T.rightCurly) braces--;
+    else if (tok.type === T.variableEnd && tok.value === '}}' && (braces > 0 || inBlock)) {
+      // `}}` closing a dict literal, not the tag (Jinja balances braces): give back the second `}`
+      tokens.index -= 1;
+      tokens.colno -= 1;
+      tokens.in_code = true;
+      braces--;
+      return { type: T.rightCurly, value: '}', lineno: tok.lineno, colno: tok.colno };
+    } else if (tok.type === T.float || tok.type === T.int || (tok.type === T.symbol && /^\d+[eE]\d*$/.test(tok.value))) {
+      // exponents (`2.5e3`, `1e-5`), which nunjucks' lexer splits
+      const exp = /^(?:[eE][-+]?\d+|[-+]\d+)/.exec(tokens.str.slice(tokens.index));
+      const needsSign = tok.type === T.symbol && /[eE]$/.test(tok.value);
+      if (tok.type === T.symbol && !needsSign) return { ...tok, type: T.float };
+      if (exp && (needsSign ? /^[-+]/.test(exp[0]) : /^[eE]/.test(exp[0]))) {
+        for (let i = 0; i < exp[0].length; i++) tokens.forward();
+        return { ...tok, type: T.float, value: tok.value + exp[0] };
+      }
+    }
+    if (trimBlocks && tok.type === T.comment) {
+      if (tokens.current() === '\n') tokens.forward();
+      else if (tokens.current() === '\r' && tokens.str[tokens.index + 1] === '\n') {
+        tokens.forward();
+        tokens.forward();
+      }
+    }
+    return tok;
+  };
+
+  // Jinja keeps the newline after `{% raw %}` and trims the one after `{% endraw %}` (trim_blocks)
+  p.parseRaw = function (): Node {
+    const begun = this.advanceAfterBlockEnd();
+    const start = tokens.index;
+    const trimmed = /%\}(\r?\n)$/.exec(tokens.str.slice(Math.max(0, start - 4), start));
+    const end = /\{%-?\s*endraw\s*-?%\}/.exec(tokens.str.slice(start));
+    if (!end) throw new TemplateSyntaxError("missing '{% endraw %}' for this '{% raw %}'", begun.lineno + 1, begun.colno + 1);
+    let body = tokens.str.slice(start, start + end.index);
+    if (trimBlocks && trimmed) body = trimmed[1]! + body;
+    if (end[0].startsWith('{%-')) body = body.replace(/\s+$/, '');
+    for (let i = 0; i < end.index + end[0].length; i++) tokens.forward();
+    if (end[0].endsWith('-%}')) this.dropLeadingWhitespace = true;
+    else if (trimBlocks && tokens.current() === '\n') tokens.forward();
+    return makeNode('Output', begun.lineno, begun.colno, [makeNode('TemplateData', begun.lineno, begun.colno, body)]);
+  };
+
+  p.parsePrimary = function (noPostfix?: boolean): Node {
+    const tok = this.peekToken();
+    if (tok?.type === T.float) {
+      this.nextToken();
+      const node = makeNode('Literal', tok.lineno, tok.colno, makeFloat(Number.parseFloat(tok.value)));
+      return noPostfix ? node : this.parsePostfix(node);
+    }
+    return base.parsePrimary.call(this, noPostfix);
+  };
+
+  p.parsePostfix = function (start: Node): Node {
+    let node = start;
+    for (let tok = this.peekToken(); tok; tok = this.peekToken()) {
+      if (tok.type === T.leftParen) {
+        node = makeNode('FunCall', tok.lineno, tok.colno, node, this.parseSignature());
+      } else if (tok.type === T.leftBracket) {
+        node = makeNode('LookupVal', tok.lineno, tok.colno, node, parseSubscript(this));
+      } else if (tok.type === T.operator && tok.value === '.') {
+        this.nextToken();
+        const val = this.nextToken();
+        if (val?.type === T.symbol) {
+          node = makeNode('LookupVal', tok.lineno, tok.colno, node, makeNode('Literal', val.lineno, val.colno, val.value));
+          // `x.y` looks for an attribute (a method) before a key, `x['y']` the other way round
+          node.dot = true;
+        } else if (val?.type === T.int || val?.type === T.float) {
+          // `x.0` is x[0]; the lexer reads `x.0.1` as `x` `.` `0.1`
+          for (const part of val.value.split('.')) {
+            node = makeNode('LookupVal', tok.lineno, tok.colno, node, makeNode('Literal', val.lineno, val.colno, Number.parseInt(part, 10)));
+          }
+        } else {
+          this.fail(`expected a name after '.', got ${val ? `'${val.value}'` : 'end of template'}`, val?.lineno ?? tok.lineno, val?.colno ?? tok.colno);
+        }
+      } else break;
+    }
+    return node;
+  };
+
+  p.parseIs = function (): Node {
+    const node = this.parseCompare();
+    if (!this.skipSymbol('is')) return node;
+    const negated = this.skipSymbol('not');
+    const nameTok = this.nextToken();
+    if (!nameTok || ![T.symbol, T.none, T.boolean].includes(nameTok.type)) {
+      throw new TemplateSyntaxError(`expected a test name after 'is', found ${nameTok ? `'${nameTok.value}'` : 'the end of the expression'}`, (nameTok ?? node).lineno + 1, (nameTok ?? node).colno + 1);
+    }
+    let name = nameTok.value === 'null' ? 'none' : nameTok.value;
+    if (nameTok.type === T.symbol) while (this.skipValue(T.operator, '.')) name += '.' + this.expect(T.symbol).value;
+    const next = this.peekToken();
+    let args: Node;
+    if (next?.type === T.leftParen) args = this.parseSignature();
+    else if (next && ([T.string, T.int, T.float, T.boolean, T.none, T.leftBracket, T.leftCurly].includes(next.type) || (next.type === T.symbol && !notAnArgument.has(next.value)))) {
+      args = makeNode('NodeList', next.lineno, next.colno, [this.parsePrimary()]);
+    } else args = makeNode('NodeList', nameTok.lineno, nameTok.colno, []);
+    const test = makeNode('FunCall', nameTok.lineno, nameTok.colno, makeNode('Symbol', nameTok.lineno, nameTok.colno, name), args);
+    const is = makeNode('Is', node.lineno, node.colno, node, test);
+    return negated ? makeNode('Not', node.lineno, node.colno, is) : is;
+  };
+
+  // Jinja's precedence: parseConcat is what nunjucks' comparison level calls for its operands.
+  const binaryLevel = (ops: Record<string, string>, operand: () => Node, type: string) => (): Node => {
+    let node = operand();
+    for (;;) {
+      const tok = p.peekToken();
+      const name = tok && tok.type === type ? ops[tok.value] : undefined;
+      if (!tok || !name) return node;
+      p.nextToken();
+      node = makeNode(name, node.lineno, node.colno, node, operand());
+    }
+  };
+  const math2 = binaryLevel({ '*': 'Mul', '/': 'Div', '//': 'FloorDiv', '%': 'Mod' }, () => p.parsePow(), T.operator);
+  const concat = binaryLevel({ '~': 'Concat' }, math2, T.tilde);
+  p.parseConcat = binaryLevel({ '+': 'Add', '-': 'Sub' }, concat, T.operator);
+}
+
+export interface ParseOptions {
+  trimBlocks: boolean;
+}
+
+const cache = new Map<string, Node>();
+const cacheLimit = 5000;
+
+/** Parses a template (cached by text); throws TemplateSyntaxError with the place of the mistake. */
+export function parseTemplate(text: string, options: ParseOptions = { trimBlocks: true }): Node {
+  const key = (options.trimBlocks ? 't' : 'n') + text;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const tokens = lexer.lex(text, { trimBlocks: options.trimBlocks, lstripBlocks: false });
+  const parser = new nunjucks.parser.Parser(tokens);
+  installJinjaSyntax(parser, tokens, options.trimBlocks);
+  let root: Node;
+  try {
+    root = parser.parseAsRoot();
+  } catch (err) {
+    throw toSyntaxError(err, tokens);
+  }
+  if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value!);
+  cache.set(key, root);
+  return root;
+}
+
+function toSyntaxError(err: unknown, tokens: Tokenizer): Error {
+  if (err instanceof TemplateSyntaxError) return err;
+  if (!(err instanceof Error)) return new TemplateSyntaxError(String(err), tokens.lineno + 1, tokens.colno + 1);
+  const located = err as Error & { lineno?: number; colno?: number };
+  const message = err.message
+    .replace(/^\w+: (?=expected|variable|invalid|Expected)/, '')
+    .replace(/^expected variable end$/, "expected '}}' to end the expression")
+    .replace(/^expected block end in (\w+) statement$/, "expected '%}' to end the '$1' tag")
+    .replace(/^expected (\w[\w-]*), got (\w[\w-]*)$/, 'expected $1, found $2');
+  if (located.lineno !== undefined && located.colno !== undefined) return new TemplateSyntaxError(message, located.lineno, located.colno);
+  return new TemplateSyntaxError(message, tokens.lineno + 1, tokens.colno + 1);
+}

@@ -1,0 +1,215 @@
+/**
+ * The variables a task sees on a host, by Ansible's precedence (lowest first):
+ *   role defaults < inventory and group_vars/host_vars (inventory's, then the playbook's, interleaved as
+ *   Ansible does; see Inventory.hostVarLayers) < gathered facts < play vars < vars_files < role vars
+ *   < block vars < task vars < set_fact/register < role params < include params < extra vars,
+ * plus the magic variables (inventory_hostname, groups, hostvars, ...).
+ *
+ * Values stay raw until read: a view renders a string that holds a template when a template reads it
+ * (as Ansible's lazy variables do), so `a: "{{ b }}"` follows `b` wherever `b` is set.
+ */
+import { dirname } from 'node:path';
+import type { Inventory, VarsDir } from '../inventory/index.js';
+import { combineVars } from '../inventory/index.js';
+import type { Play, RoleInstance, Vars } from '../playbook/types.js';
+
+/** What renders raw values in a view: the templating engine (lib/template). */
+export interface Renderer {
+  /** a copy of `value` with every template string rendered with `vars` (a string that is one expression keeps its type) */
+  renderData(value: unknown, vars: Vars): unknown;
+}
+
+/** Where a task stands: its play, role chain, blocks and own vars. Outer first in every list. */
+export interface Scope {
+  play?: Play;
+  /** vars_files of the play as loaded for this host (templated names resolved) */
+  varsFiles?: Vars[];
+  /** the roles the task is in, outermost first (a role included by a role's task comes after it) */
+  roles?: readonly RoleInstance[];
+  blocks?: readonly Vars[];
+  task?: Vars;
+  /** include_tasks / include_role parameters (`vars:` on the include) */
+  includeParams?: Vars;
+  /** the loop variable and its companions: above everything but extra vars, as Ansible adds them last */
+  loop?: Vars;
+  /** role argument values coerced by argument_specs: they replace the raw ones */
+  roleArguments?: Vars;
+}
+
+/** Run-wide facts the magic variables come from. */
+export interface RunContext {
+  playbookDir?: string;
+  /** hosts of the play that have not failed (ansible_play_hosts) */
+  playHosts: () => readonly string[];
+  /** hosts of the current batch that have not failed (ansible_play_batch) */
+  playBatch: () => readonly string[];
+  /** every host of the play (ansible_play_hosts_all) */
+  playHostsAll: () => readonly string[];
+  check: boolean;
+  diff: boolean;
+  verbosity: number;
+  /** the placeholder `omit` stands for: an argument whose value is this is left out */
+  omit: string;
+}
+
+export const OMIT_PREFIX = '__omit_place_holder__';
+
+export class VariableStore {
+  private readonly facts = new Map<string, Vars>();
+  private readonly hostFacts = new Map<string, Vars>();
+  private readonly inventoryCache = new Map<string, Vars>();
+
+  constructor(
+    readonly inventory: Inventory,
+    private readonly renderer: Renderer,
+    private readonly extraVars: Vars,
+    private readonly playDirs: readonly VarsDir[],
+    private readonly run: RunContext,
+  ) {}
+
+  /** facts gathered by setup: under ansible_facts, and each as ansible_NAME (Ansible's inject_facts_as_vars) */
+  addFacts(host: string, facts: Vars): void {
+    this.facts.set(host, { ...(this.facts.get(host) ?? {}), ...facts });
+  }
+
+  /** set_fact and register: level 19, for the rest of the run */
+  setHostVars(host: string, vars: Vars): void {
+    this.hostFacts.set(host, { ...(this.hostFacts.get(host) ?? {}), ...vars });
+  }
+
+  /** meta: clear_facts (gathered facts; set_fact and register stay, as in Ansible) */
+  clearFacts(host: string): void {
+    this.facts.delete(host);
+  }
+
+  factsOf(host: string): Vars {
+    return this.facts.get(host) ?? {};
+  }
+
+  private inventoryVars(host: string): Vars {
+    let vars = this.inventoryCache.get(host);
+    if (!vars) {
+      vars = this.inventory.hostVars(host, this.playDirs);
+      this.inventoryCache.set(host, vars);
+    }
+    return vars;
+  }
+
+  /** The raw (unrendered) variables of a host in a scope, merged by precedence. */
+  raw(host: string, scope: Scope = {}): Vars {
+    const play = scope.play;
+    const taskRoles = scope.roles ?? [];
+    const playRoles = play?.roles ?? [];
+    const layers: Vars[] = [];
+    for (const role of [...playRoles, ...taskRoles]) layers.push(role.defaults);
+    layers.push(this.inventoryVars(host));
+    const facts = this.facts.get(host);
+    if (facts) layers.push(Object.fromEntries(Object.entries(facts).map(([k, v]) => [k.startsWith('ansible_') ? k : `ansible_${k}`, v])));
+    if (play) layers.push(play.vars);
+    for (const vf of scope.varsFiles ?? play?.varsFiles.map((f) => f.vars ?? {}) ?? []) layers.push(vf);
+    for (const role of [...playRoles, ...taskRoles]) layers.push(role.vars);
+    for (const block of scope.blocks ?? []) layers.push(block);
+    if (scope.task) layers.push(scope.task);
+    const hostFacts = this.hostFacts.get(host);
+    if (hostFacts) layers.push(hostFacts);
+    for (const role of taskRoles) layers.push(role.params);
+    if (scope.roleArguments) layers.push(scope.roleArguments);
+    if (scope.includeParams) layers.push(scope.includeParams);
+    if (scope.loop) layers.push(scope.loop);
+    layers.push(this.extraVars);
+    return combineVars(layers);
+  }
+
+  /** Magic variables of a host (they cannot be overridden, as in Ansible). */
+  magic(host: string, scope: Scope = {}): Vars {
+    const inventoryHost = this.inventory.getHost(host);
+    const role = scope.roles?.at(-1);
+    const groupNames = this.inventory
+      .hostGroups(host)
+      .map((g) => g.name)
+      .filter((g) => g !== 'all' && g !== 'ungrouped')
+      .sort();
+    const file = inventoryHost?.inventoryFile;
+    return {
+      inventory_hostname: host,
+      inventory_hostname_short: host.split('.')[0],
+      group_names: groupNames,
+      groups: this.inventory.groupsDict(),
+      hostvars: this.hostvars(scope),
+      ansible_play_hosts: [...this.run.playHosts()],
+      play_hosts: [...this.run.playHosts()],
+      ansible_play_batch: [...this.run.playBatch()],
+      ansible_play_hosts_all: [...this.run.playHostsAll()],
+      ansible_check_mode: this.run.check,
+      ansible_diff_mode: this.run.diff,
+      ansible_verbosity: this.run.verbosity,
+      ansible_facts: this.facts.get(host) ?? {},
+      omit: this.run.omit,
+      ...(this.run.playbookDir !== undefined ? { playbook_dir: this.run.playbookDir } : {}),
+      ...(file !== undefined ? { inventory_file: file, inventory_dir: dirname(file) } : {}),
+      ...(role ? { role_path: role.path, role_name: role.name, ansible_role_name: role.name } : {}),
+      ...(scope.play ? { ansible_play_name: scope.play.name } : {}),
+      ansible_parent_role_names: (scope.roles ?? []).slice(0, -1).map((r) => r.name).reverse(),
+      ansible_config_file: null,
+      ansible_inventory_sources: this.inventory.sources,
+      ansible_playbook_python: process.execPath,
+      ansible_version: { full: '2.14.0', major: 2, minor: 14, revision: 0, string: '2.14.0' },
+    };
+  }
+
+  /** hostvars: every inventory host's variables at play level, rendered when read */
+  private hostvars(scope: Scope): Vars {
+    const store = this;
+    const playScope: Scope = scope.play ? { play: scope.play } : {};
+    const cache = new Map<string, Vars>();
+    const viewOf = (host: string): Vars => {
+      let view = cache.get(host);
+      if (!view) {
+        view = store.view(host, playScope);
+        cache.set(host, view);
+      }
+      return view;
+    };
+    return new Proxy({} as Vars, {
+      get: (_target, key) => (typeof key === 'string' && store.inventory.getHost(key) ? viewOf(key) : undefined),
+      has: (_target, key) => typeof key === 'string' && store.inventory.getHost(key) !== undefined,
+      ownKeys: () => [...store.inventory.hosts.keys()],
+      getOwnPropertyDescriptor: (_target, key) =>
+        typeof key === 'string' && store.inventory.getHost(key) ? { enumerable: true, configurable: true, value: viewOf(key) } : undefined,
+    });
+  }
+
+  /**
+   * The variables as templates read them: magic variables over the merged ones, each value rendered when
+   * first read (a value referring to itself, directly or not, is an error rather than a hang).
+   */
+  view(host: string, scope: Scope = {}): Vars {
+    return lazyView({ ...this.raw(host, scope), ...this.magic(host, scope) }, this.renderer);
+  }
+}
+
+/** A read-only object over `raw` whose values are rendered on first read, with the view itself as their variables. */
+export function lazyView(raw: Vars, renderer: Renderer): Vars {
+  const rendered = new Map<string, unknown>();
+  const inProgress = new Set<string>();
+  const view: Vars = new Proxy(raw, {
+    get(target, key) {
+      if (typeof key !== 'string') return undefined;
+      if (rendered.has(key)) return rendered.get(key);
+      if (!Object.prototype.hasOwnProperty.call(target, key)) return undefined;
+      if (inProgress.has(key)) throw new Error(`recursive loop detected in template: the variable '${key}' refers to itself`);
+      inProgress.add(key);
+      try {
+        const value = renderer.renderData(target[key], view);
+        rendered.set(key, value);
+        return value;
+      } finally {
+        inProgress.delete(key);
+      }
+    },
+    has: (target, key) => typeof key === 'string' && Object.prototype.hasOwnProperty.call(target, key),
+    set: () => false,
+    deleteProperty: () => false,
+  });
+  return view;
+}

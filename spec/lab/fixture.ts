@@ -1,0 +1,87 @@
+/**
+ * A lab as a mocha fixture, for any suite that needs real hosts:
+ *
+ *   const fixture = useLab({ hosts: 3, name: 'e2e' });   // inside a describe()
+ *   it('...', async () => { const out = await labSsh(fixture.lab, 'node1', 'hostname'); });
+ *
+ * The lab comes up in a `before` hook and goes down in an `after` hook, which mocha runs even when a test or
+ * the `before` hook itself failed. Each suite must use its own lab name (not 'default': that is the user's).
+ */
+import { spawn } from 'node:child_process';
+import { labDown, labUp, type Lab, type LabUpOptions } from '../../lib/lab/index.js';
+
+export interface LabFixture {
+  /** the lab, once the `before` hook has run */
+  readonly lab: Lab;
+}
+
+/** Time a `before` hook allows: the first run on a machine downloads the lab's packages. */
+const UP_TIMEOUT_MS = 300_000;
+
+export function useLab(options: LabUpOptions & { name: string }): LabFixture {
+  let current: Lab | undefined;
+  before(async function () {
+    this.timeout(UP_TIMEOUT_MS);
+    current = await labUp(options);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await labDown({ name: options.name, ...(options.dir !== undefined ? { dir: options.dir } : {}) });
+  });
+  return {
+    get lab(): Lab {
+      if (!current) throw new Error(`lab '${options.name}' is not up (its before hook failed or has not run)`);
+      return current;
+    },
+  };
+}
+
+export interface SshResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Arguments for the system ssh client to reach a lab host as root, verifying its pinned host key. */
+export function labSshArgs(lab: Lab, host: string): string[] {
+  const target = lab.hosts.find((h) => h.name === host);
+  if (!target) throw new Error(`lab '${lab.name}' has no host '${host}'`);
+  return [
+    '-i',
+    lab.privateKeyPath,
+    '-o',
+    `UserKnownHostsFile=${lab.knownHostsPath}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    // A host killed under an open connection would otherwise leave ssh waiting forever.
+    '-o',
+    'ServerAliveInterval=2',
+    '-o',
+    'ConnectTimeout=5',
+    '-o',
+    'LogLevel=ERROR',
+    `root@${target.address}`,
+  ];
+}
+
+/** Runs a shell command line on a lab host with the system ssh client; never throws on a non-zero exit. */
+export function labSsh(lab: Lab, host: string, command: string, timeoutMs = 120_000): Promise<SshResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ssh', [...labSshArgs(lab, host), command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { didYouMean, formatProblem, keyPositionOf, parseYaml, positionAt, positionOf } from '../../lib/source/index.js';
+
+describe('YAML as Ansible reads it', () => {
+  it('reads YAML 1.1 scalars as PyYAML does', () => {
+    const { value, problems } = parseYaml('a: [yes, no, on, off, y, n, True, 1e3, 1.5e+3, 0644, 0x1F, 1:20, ~, 2001-12-14, .5]\n', 'f.yml');
+    expect(problems).to.deep.equal([]);
+    expect((value as { a: unknown[] }).a).to.deep.equal([true, false, true, false, 'y', 'n', true, '1e3', 1500, 420, 31, 80, null, '2001-12-14', 0.5]);
+  });
+
+  it('merges `<<` keys below the mapping\'s own keys', () => {
+    const { value } = parseYaml('base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n', 'f.yml');
+    expect((value as { other: unknown }).other).to.deep.equal({ y: 3, x: 1 });
+  });
+
+  it('remembers where every value and key is', () => {
+    const { value } = parseYaml('play:\n  tasks:\n    - name: one\n      debug: {msg: hi}\n', 'p.yml');
+    const play = (value as { play: { tasks: { name: string }[] } }).play;
+    expect(positionOf(play, 'tasks')).to.deep.equal({ file: 'p.yml', line: 3, col: 5 });
+    expect(positionOf(play.tasks, 0)).to.deep.equal({ file: 'p.yml', line: 3, col: 7 });
+    expect(keyPositionOf(play.tasks[0], 'debug')).to.deep.equal({ file: 'p.yml', line: 4, col: 7 });
+    expect(positionAt(value, ['play', 'tasks', 0, 'debug', 'msg'])).to.deep.equal({ file: 'p.yml', line: 4, col: 20 });
+  });
+
+  it('reports a duplicate key and a syntax error with their positions', () => {
+    expect(parseYaml('a: 1\nb:\n  c: 2\n  c: 3\n', 'g.yml').problems.map(formatProblem)).to.deep.equal(["g.yml:4:3 error: duplicate key 'c' in a mapping"]);
+    const syntax = parseYaml('a: [1, 2\nb: 3\n', 'g.yml').problems;
+    expect(syntax).to.have.length(1);
+    expect(formatProblem(syntax[0]!)).to.match(/^g\.yml:\d+:\d+ error: YAML syntax error: /);
+  });
+
+  it('keeps `__proto__` as data', () => {
+    const { value } = parseYaml('__proto__: {polluted: true}\n', 'f.yml');
+    expect(Object.keys(value as object)).to.deep.equal(['__proto__']);
+    expect(({} as { polluted?: boolean }).polluted).to.equal(undefined);
+  });
+});
+
+describe('did you mean', () => {
+  it('suggests a near name and nothing for a far one', () => {
+    expect(didYouMean('vlaue', ['value', 'name'])).to.equal("did you mean 'value'?");
+    expect(didYouMean('hosts', ['host', 'vars'])).to.equal("did you mean 'host'?");
+    expect(didYouMean('zzzz', ['value', 'name'])).to.equal(undefined);
+  });
+});
