@@ -195,6 +195,14 @@ export class PlayRunner {
         this.hostState.get(h)!.failed = false;
         this.stats(h).failed--;
         this.stats(h).rescued++;
+        const failure = this.lastFailure.get(h);
+        if (failure) {
+          const t = failure.task;
+          this.store.setHostVars(h, {
+            ansible_failed_task: { name: t.name ?? t.action, action: t.action, args: t.args, ...(t.role ? { role: t.role.name } : {}), where: where(t.pos) },
+            ansible_failed_result: failure.result,
+          });
+        }
       }
       await this.onlyFor(failedHere, () => this.runItems(block.rescue, inner));
     }
@@ -247,7 +255,7 @@ export class PlayRunner {
         const target = item.kind === 'include_tasks' ? item.path : item.roleName;
         const resolved = isTemplate(target) ? String(this.templar.renderString(target, vars, item.pos)) : target;
         groups.set(resolved, [...(groups.get(resolved) ?? []), host]);
-        this.record(host, { status: 'ok', changed: false, ignored: false, result: { changed: false, include: resolved }, durationMs: performance.now() - started }, id, name);
+        this.record(host, { status: 'ok', changed: false, ignored: false, result: { changed: false, include: resolved }, durationMs: performance.now() - started }, id, name, false);
       } catch (err) {
         this.record(host, { status: 'failed', changed: false, ignored: isFlagSet(this.templar, keywords.ignore_errors, {}, item.pos), result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: performance.now() - started }, id, name);
       }
@@ -351,18 +359,21 @@ export class PlayRunner {
       return isFlagSet(this.templar, keywords.run_once, vars, task.pos) || Boolean(task.module.oncePerBatch);
     };
     const first = hosts[0]!;
-    let outcomes: Map<string, Outcome>;
+    const outcomes = new Map<string, Outcome>();
     if (runOnce(first)) {
-      // run_once: the first host runs it; every host of the batch gets its result
-      const outcome = await this.runOn(task, first, ctx, keywords, id, name);
-      outcomes = new Map(hosts.map((h) => [h, outcome]));
-      for (const h of hosts.slice(1)) this.record(h, outcome, id, name);
+      // run_once: the first host runs it; every host of the batch gets its result (registered, notified, counted)
+      const outcome = await this.runner.run(task, first, this.store.view(first, this.scope(ctx, first, task.vars)), keywords);
+      for (const h of hosts) {
+        outcomes.set(h, outcome);
+        this.applyOutcome(task, ctx, h, outcome, id, name);
+      }
     } else {
-      outcomes = new Map();
       const throttle = keywords.throttle !== undefined ? Number(this.templar.renderData(keywords.throttle, {}, task.pos)) : 0;
       const limit = Math.max(1, Math.min(this.options.forks, throttle > 0 ? throttle : Infinity));
       await eachLimited(hosts, limit, async (host) => {
-        outcomes.set(host, await this.runOn(task, host, ctx, keywords, id, name));
+        const outcome = await this.runner.run(task, host, this.store.view(host, this.scope(ctx, host, task.vars)), keywords);
+        outcomes.set(host, outcome);
+        this.applyOutcome(task, ctx, host, outcome, id, name);
       });
     }
     this.emit({ type: 'task_end', id, task: name });
@@ -389,27 +400,30 @@ export class PlayRunner {
     });
   }
 
-  private async runOn(task: Task, host: string, ctx: Context, keywords: ReturnType<typeof foldKeywords>, id: number, name: string): Promise<Outcome> {
-    const vars = this.store.view(host, this.scope(ctx, host, task.vars));
-    const outcome = await this.runner.run(task, host, vars, keywords);
+  /** what a task's outcome does to the host: register, facts, notifications, the recap and the events */
+  private applyOutcome(task: Task, ctx: Context, host: string, outcome: Outcome, id: number, name: string): void {
     if (task.keywords.register) this.store.setHostVars(host, { [task.keywords.register]: outcome.result });
     const facts = outcome.result.ansible_facts;
     if (facts && typeof facts === 'object' && outcome.status !== 'failed') {
       if (task.module.name === 'set_fact') this.store.setHostVars(host, facts as Vars);
       else this.store.addFacts(host, facts as Vars);
     }
-    if (outcome.changed && outcome.status !== 'failed') this.notify(task, ctx, host, vars);
+    if (outcome.changed && outcome.status !== 'failed') this.notify(task, ctx, host);
+    if (outcome.status === 'failed' && !outcome.ignored) this.lastFailure.set(host, { task, result: outcome.result });
     this.record(host, outcome, id, name);
-    return outcome;
   }
 
+  /** the failed task and result of each host, for a rescue's ansible_failed_task and ansible_failed_result */
+  private readonly lastFailure = new Map<string, { task: Task; result: ModuleResult }>();
+
   /** counts the outcome in the recap, updates the host's state, and reports it */
-  private record(host: string, outcome: Outcome, id: number, task: string): void {
+  private record(host: string, outcome: Outcome, id: number, task: string, counted = true): void {
     const stats = this.stats(host);
     const state = this.hostState.get(host)!;
     switch (outcome.status) {
       case 'ok':
-        stats.ok++;
+        // an include is shown but not counted, as in Ansible
+        if (counted) stats.ok++;
         break;
       case 'changed':
         stats.ok++;
@@ -430,7 +444,7 @@ export class PlayRunner {
         break;
       case 'unreachable':
         if (outcome.ignored) {
-          stats.skipped++;
+          stats.ok++;
           stats.ignored++;
         } else {
           stats.unreachable++;
@@ -464,10 +478,10 @@ export class PlayRunner {
     return s;
   }
 
-  private notify(task: Task, ctx: Context, host: string, vars: Vars): void {
+  private notify(task: Task, ctx: Context, host: string): void {
     const names = [...(task.keywords.notify ?? []), ...ctx.keywords.flatMap((k) => ((k as { notify?: string[] }).notify ?? []))];
     for (const raw of names) {
-      const name = isTemplate(raw) ? String(this.templar.renderString(raw, vars, task.pos)) : raw;
+      const name = isTemplate(raw) ? String(this.templar.renderString(raw, this.store.view(host, this.scope(ctx, host, task.vars)), task.pos)) : raw;
       for (const handler of this.handlersNamed(name)) {
         let hosts = this.notified.get(handler);
         if (!hosts) this.notified.set(handler, (hosts = new Set()));

@@ -139,6 +139,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
     interrupted: () => signal.aborted,
   };
   const allHosts = new Set<string>();
+  let roundTrips: Record<string, number> = {};
   try {
     for (const play of playbook.plays) {
       if (signal.aborted) break;
@@ -152,6 +153,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
       await current.runPlay(hosts);
     }
   } finally {
+    roundTrips = Object.fromEntries(pool.roundTrips());
     await pool.closeAll();
   }
   const stats = Object.fromEntries([...allHosts].map((h) => [h, run.stats.get(h) ?? { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 }]));
@@ -161,7 +163,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
   const unreachable = Object.values(stats).some((s) => s.unreachable > 0);
   let exitCode = (failed ? 2 : 0) | (unreachable ? 4 : 0);
   if (signal.aborted && exitCode === 0) exitCode = 1;
-  return { exitCode, stats, warnings: validated.problems, interrupted: signal.aborted, durationMs, roundTrips: Object.fromEntries(pool.roundTrips()) };
+  return { exitCode, stats, warnings: validated.problems, interrupted: signal.aborted, durationMs, roundTrips };
 }
 
 /** Ansible's connection variables of a host, rendered, for the connection layer */

@@ -137,8 +137,11 @@ export class TaskRunner {
     const { templar } = this.env;
     const noLog = flag(templar, keywords.no_log, vars, task.pos);
     try {
-      if (!this.holds(keywords.when, vars, task.pos)) {
-        return this.finish(started, { status: 'skipped', changed: false, ignored: false, result: { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: keywords.when.find((c) => !this.holds([c], vars, task.pos)) } }, noLog);
+      // a looped task's own `when` is judged per item; what it inherits, once
+      const own = task.keywords.loop !== undefined ? (task.keywords.when ?? []).length : 0;
+      const conditions = keywords.when.slice(0, keywords.when.length - own);
+      if (!this.holds(conditions, vars, task.pos)) {
+        return this.finish(started, { status: 'skipped', changed: false, ignored: false, result: { changed: false, skipped: true, skip_reason: 'Conditional result was False', false_condition: conditions.find((c) => !this.holds([c], vars, task.pos)) } }, noLog);
       }
       if (task.keywords.loop === undefined) return this.finish(started, await this.attempt(task, host, vars, keywords), noLog);
 
