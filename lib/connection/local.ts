@@ -1,0 +1,215 @@
+/** The connection to this machine (`ansible_connection: local`): child processes and the file system. */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
+import {
+  buildInvocation, checkEnvNames, drive, toRunResult, type Invocation, type ProcessHandle, type RawResult,
+} from './command.js';
+import {
+  HostOperationError, fileTypeOfMode, hostFileError, parseStatOutput, readCommand, statCommand, writeCommand,
+} from './files.js';
+import type {
+  Become, CommandSpec, Connection, FileStat, RunOptions, RunResult, WriteOptions,
+} from './types.js';
+
+export class LocalConnection implements Connection {
+  readonly host: string;
+  /** processes started (commands and name look-ups): the local counterpart of SSH round trips */
+  private started = 0;
+  private readonly userNames = new Map<number, string | undefined>();
+  private readonly groupNames = new Map<number, string | undefined>();
+
+  constructor(host = 'localhost') {
+    this.host = host;
+  }
+
+  get roundTrips(): number {
+    return this.started;
+  }
+
+  async connect(): Promise<void> {
+    // nothing to open: this machine is always reachable
+  }
+
+  async close(): Promise<void> {
+    // nothing to close: every process ends with its command
+  }
+
+  async run(command: CommandSpec, options: RunOptions = {}): Promise<RunResult> {
+    return toRunResult(await this.runRaw(command, options));
+  }
+
+  private runRaw(command: CommandSpec, options: RunOptions): Promise<RawResult> {
+    const what = `${this.host}: ${'argv' in command ? command.argv.join(' ') : command.shell}`;
+    if (options.become !== undefined) {
+      // become needs sudo/su in front: the builder puts cwd and env inside the privileged shell
+      const invocation = buildInvocation(this.host, command, options);
+      return this.spawnAndDrive(invocation, {}, options, what);
+    }
+    checkEnvNames(options.env);
+    const argv = 'argv' in command ? [...command.argv] : ['/bin/sh', '-c', command.shell];
+    if (argv.length === 0) throw new TypeError('empty argv: nothing to run');
+    const spawnOptions: { cwd?: string; env?: NodeJS.ProcessEnv } = {};
+    if (options.cwd !== undefined) spawnOptions.cwd = options.cwd;
+    if (options.env !== undefined) spawnOptions.env = { ...process.env, ...options.env };
+    return this.spawnAndDrive({ argv }, spawnOptions, options, what);
+  }
+
+  private async spawnAndDrive(
+    invocation: Invocation, spawnOptions: { cwd?: string; env?: NodeJS.ProcessEnv }, options: RunOptions, what: string,
+  ): Promise<RawResult> {
+    if (spawnOptions.cwd !== undefined) {
+      // spawn reports a missing cwd as ENOENT of the program: say what really is missing, as a shell's cd would
+      const ok = await fs.stat(spawnOptions.cwd).then((s) => s.isDirectory(), () => false);
+      if (!ok) return { rc: 2, stdout: Buffer.alloc(0), stderr: Buffer.from(`cd: ${spawnOptions.cwd}: No such directory\n`) };
+    }
+    this.started += 1;
+    const [file, ...args] = invocation.argv as [string, ...string[]];
+    // detached: the child leads its own process group, so a timeout kills it and everything it started
+    const child = spawn(file, args, { ...spawnOptions, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    let spawnError: NodeJS.ErrnoException | undefined;
+    const done = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        spawnError = error;
+      });
+      child.on('close', (code, signal) => resolve({ code, signal }));
+    });
+    const handle: ProcessHandle = {
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      done,
+      kill: () => {
+        if (child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      },
+    };
+    const raw = await drive(this.host, handle, invocation, { stdin: options.stdin, timeoutMs: options.timeoutMs, what });
+    if (spawnError !== undefined) {
+      // as a shell reports a program it cannot run
+      const rc = spawnError.code === 'ENOENT' ? 127 : 126;
+      return { rc, stdout: Buffer.alloc(0), stderr: Buffer.from(`${file}: ${spawnError.message}\n`) };
+    }
+    return raw;
+  }
+
+  async readFile(filePath: string, options?: { become?: Become }): Promise<Buffer> {
+    if (options?.become !== undefined) {
+      const raw = await this.runRaw(readCommand(filePath), { become: options.become });
+      if (raw.rc !== 0) throw hostFileError(this.host, 'readFile', filePath, raw.stderr.toString('utf8'));
+      return raw.stdout;
+    }
+    try {
+      return await fs.readFile(filePath);
+    } catch (error) {
+      throw this.fsError('readFile', filePath, error);
+    }
+  }
+
+  async writeFile(filePath: string, data: string | Uint8Array, options?: WriteOptions): Promise<void> {
+    if (options?.become !== undefined) {
+      const raw = await this.runRaw(writeCommand(filePath, options), { become: options.become, stdin: data });
+      if (raw.rc !== 0) throw hostFileError(this.host, 'writeFile', filePath, raw.stderr.toString('utf8'));
+      return;
+    }
+    const uid = options?.owner === undefined ? undefined : await this.idOf('passwd', options.owner, filePath);
+    const gid = options?.group === undefined ? undefined : await this.idOf('group', options.group, filePath);
+    const existing = await fs.stat(filePath).catch(() => undefined);
+    const mode = options?.mode ?? (existing === undefined ? 0o644 : existing.mode & 0o7777);
+    const temp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.typebook.${randomBytes(6).toString('hex')}`);
+    let handle: fs.FileHandle | undefined;
+    try {
+      handle = await fs.open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      await handle.writeFile(data);
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await fs.chmod(temp, mode);
+      if (uid !== undefined || gid !== undefined) {
+        await fs.chown(temp, uid ?? -1, gid ?? -1);
+      } else if (existing !== undefined && (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())) {
+        // keep the replaced file's owner when we may (root); otherwise the writer owns it, as with any new file
+        await fs.chown(temp, existing.uid, existing.gid).catch(() => undefined);
+      }
+      await fs.rename(temp, filePath);
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await fs.rm(temp, { force: true });
+      throw this.fsError('writeFile', filePath, error);
+    }
+  }
+
+  async stat(filePath: string, options?: { become?: Become }): Promise<FileStat> {
+    if (options?.become !== undefined) {
+      const raw = await this.runRaw(statCommand(filePath), { become: options.become });
+      if (raw.rc !== 0) throw hostFileError(this.host, 'stat', filePath, raw.stderr.toString('utf8'));
+      return parseStatOutput(raw.stdout.toString('utf8'));
+    }
+    let st;
+    try {
+      st = await fs.lstat(filePath);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { exists: false };
+      throw this.fsError('stat', filePath, error);
+    }
+    const type = fileTypeOfMode(st.mode);
+    const result: FileStat = {
+      exists: true, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, mtimeMs: st.mtimeMs,
+    };
+    const owner = await this.nameOf('passwd', st.uid);
+    const group = await this.nameOf('group', st.gid);
+    if (owner !== undefined) result.owner = owner;
+    if (group !== undefined) result.group = group;
+    if (type === 'link') result.linkTarget = await fs.readlink(filePath);
+    return result;
+  }
+
+  openUnixSocket(socketPath: string): Promise<Duplex> {
+    return new Promise<Duplex>((resolve, reject) => {
+      const socket = net.createConnection(socketPath);
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        reject(new HostOperationError(this.host, 'openUnixSocket', socketPath,
+          `${this.host}: cannot connect to unix socket ${socketPath}: ${error.message}`, error.code));
+      });
+    });
+  }
+
+  /** An owner or group name as its id, through the system's name service (getent), as chown resolves it. */
+  private async idOf(database: 'passwd' | 'group', name: string, filePath: string): Promise<number> {
+    if (/^\d+$/.test(name)) return Number(name);
+    const raw = await this.runRaw({ argv: ['getent', database, name] }, {});
+    const id = raw.stdout.toString('utf8').split(':')[2];
+    if (raw.rc !== 0 || id === undefined) {
+      throw new HostOperationError(this.host, 'writeFile', filePath,
+        `${this.host}: writeFile ${filePath} failed: no ${database === 'passwd' ? 'user' : 'group'} named ${JSON.stringify(name)}`, 'EINVAL');
+    }
+    return Number(id);
+  }
+
+  private async nameOf(database: 'passwd' | 'group', id: number): Promise<string | undefined> {
+    const cache = database === 'passwd' ? this.userNames : this.groupNames;
+    if (cache.has(id)) return cache.get(id);
+    const raw = await this.runRaw({ argv: ['getent', database, String(id)] }, {});
+    const name = raw.rc === 0 ? raw.stdout.toString('utf8').split(':')[0] : undefined;
+    cache.set(id, name);
+    return name;
+  }
+
+  private fsError(operation: 'readFile' | 'writeFile' | 'stat', filePath: string, error: unknown): HostOperationError {
+    const e = error as NodeJS.ErrnoException;
+    if (e instanceof HostOperationError) return e;
+    return new HostOperationError(this.host, operation, filePath, `${this.host}: ${operation} ${filePath} failed: ${e.message}`, e.code);
+  }
+}
