@@ -357,7 +357,11 @@ class Loader {
     if (isPlainObject(raw.loop_control)) k.loop_control = raw.loop_control;
     if (typeof raw.register === 'string') k.register = raw.register;
     const notify = stringList(raw.notify);
-    if (notify) k.notify = notify;
+    if (notify) {
+      // a single name becomes a list: it keeps the position of the string it was
+      if (!Array.isArray(raw.notify)) rememberPosition(notify, positionOf(raw, 'notify') ?? pos);
+      k.notify = notify;
+    }
     const listen = stringList(raw.listen);
     if (listen) k.listen = listen;
     for (const name of ['changed_when', 'failed_when', 'until'] as const) {
