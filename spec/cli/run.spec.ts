@@ -1,0 +1,110 @@
+/**
+ * The built command line (dist/, plain Node, no tsx): output when not on a terminal, --json events, exit
+ * codes as ansible-playbook's, bad input, listing, and an interrupted run.
+ */
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const cli = 'dist/cli/typebook.js';
+const dir = 'spec/fixtures/engine';
+const inventory = join(dir, 'inventory.yml');
+
+function typebook(args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the typebook command', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  before(() => {
+    // the built output must run on plain Node; `npm test` builds it before the tests
+    expect(existsSync(cli), `${cli} is missing: run npm run build`).to.equal(true);
+  });
+  beforeEach(() => (tmp = mkdtempSync(join(tmpdir(), 'typebook-cli-'))));
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('prints help', () => {
+    const { code, stdout } = typebook(['--help']);
+    expect(code).to.equal(0);
+    for (const command of ['run', 'validate', 'inventory', 'lab', 'schema']) expect(stdout).to.contain(command);
+  });
+
+  it('prints one line per host result and Ansible\'s PLAY RECAP; exit code 2 when a host failed', () => {
+    const { code, stdout } = typebook(['run', join(dir, 'failures.yml'), '-i', inventory]);
+    expect(code).to.equal(2);
+    expect(stdout).to.contain('fatal: [web2]: FAILED! => web2 is broken');
+    expect(stdout).to.match(/^skipping: \[web1\]$/m);
+    expect(stdout).to.match(/^failed: \[web1\]: FAILED! => non-zero return code \.\.\.ignoring$/m);
+    expect(stdout).to.match(/^PLAY RECAP \*+$/m);
+    expect(stdout).to.match(/^web2 +: ok=0 +changed=0 +unreachable=0 +failed=1 +skipped=0 +rescued=0 +ignored=0 *$/m);
+    expect(stdout).to.match(/^Finished in [\d.]+s: 4 hosts, 4 tasks$/m);
+  });
+
+  it('writes every event as a JSON line with --json', () => {
+    const file = join(tmp, 'events.jsonl');
+    const { code } = typebook(['run', join(dir, 'basics.yml'), '-i', inventory, '--json', file]);
+    expect(code).to.equal(0);
+    const events = spawnSync('cat', [file], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[0]).to.include({ type: 'play_start', play: 'basics' });
+    const result = events.find((e) => e.type === 'host_result' && e.task === 'echo the color' && e.host === 'web1')!;
+    expect(result).to.include({ status: 'changed', changed: true });
+    expect(result.durationMs).to.be.a('number');
+    expect((result.result as { stdout: string }).stdout).to.equal('red');
+    const recap = events.at(-1)!;
+    expect(recap.type).to.equal('recap');
+    expect((recap.stats as Record<string, { ok: number }>).db1!.ok).to.equal(5);
+  });
+
+  it('exits 1 with every problem at file:line:col for bad input, running nothing', () => {
+    const { code, stdout, stderr } = typebook(['run', 'spec/fixtures/playbooks/broken/unknown-argument/site.yml', '-i', inventory]);
+    expect(code).to.equal(1);
+    expect(stdout).not.to.contain('PLAY');
+    expect(stderr).to.contain("site.yml:4:9 error: unknown argument 'mgs' for module debug");
+    const validate = typebook(['validate', join(dir, 'basics.yml'), '-i', inventory]);
+    expect(validate.code).to.equal(0);
+    expect(validate.stdout).to.contain('valid');
+    const usage = typebook(['run']);
+    expect(usage.code).to.equal(1);
+  });
+
+  it('exits 4 when a host is unreachable', () => {
+    const { code, stdout } = typebook(['run', join(dir, 'unreachable.yml'), '-i', join(dir, 'unreachable-inventory.yml'), '--no-host-key-checking']);
+    expect(code).to.equal(4);
+    expect(stdout).to.match(/fatal: \[gone\]: UNREACHABLE! => .*127\.0\.0\.1/);
+  });
+
+  it('lists hosts and tasks without running anything', () => {
+    const { code, stdout } = typebook(['run', join(dir, 'tags.yml'), '-i', inventory, '--list-tasks', '--list-hosts', '--tags', 'config']);
+    expect(code).to.equal(0);
+    expect(stdout).to.contain('hosts (1):\n      web1');
+    expect(stdout).to.contain('tagged config\tTAGS: [config]');
+    expect(stdout).not.to.contain('tagged install');
+  });
+
+  it('takes extra vars as key=value, JSON and @file, extra vars winning over play vars', () => {
+    const vars = join(tmp, 'vars.yml');
+    writeFileSync(vars, 'greeting: from-file\n');
+    const { stdout } = typebook(['run', join(dir, 'basics.yml'), '-i', inventory, '-l', 'db1', '-e', 'greeting=kv', '-e', '{"weight": 21}', '-e', `@${vars}`]);
+    expect(stdout).to.contain('"msg":"from-file from db1"');
+    expect(stdout).to.match(/^db1 +: ok=5 /m);
+  });
+
+  it('on SIGTERM starts no new task, lets the running one finish, prints the recap and exits non-zero', async () => {
+    const child = spawn(process.execPath, [cli, 'run', join(dir, 'slow.yml'), '-i', inventory], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('TASK [slow task]') && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).to.not.equal(0);
+    expect(stdout).to.match(/changed: \[web1\]/);
+    expect(stdout).not.to.contain('not after an interrupt');
+    expect(stdout).to.contain('PLAY RECAP');
+    expect(stdout).to.contain('INTERRUPTED after');
+  });
+});
