@@ -1,162 +1,28 @@
-/**
- * The executor against several `local` hosts (inventory hosts with ansible_connection: local, told apart by
- * their variables): results, handler order, failure rules, recap, exit codes, line output and JSON events.
- */
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPlaybook, type HostResultEvent, type RunEvent, type RunPlaybookOptions } from '../../lib/engine/index.js';
-import { lineRenderer } from '../../lib/output/index.js';
-
-const dir = 'spec/fixtures/engine';
-const inventory = [join(dir, 'inventory.yml')];
-
-async function run(playbook: string, options: Partial<RunPlaybookOptions> = {}) {
-  const events: RunEvent[] = [];
-  const result = await runPlaybook({ playbook: join(dir, playbook), inventory, onEvent: (e) => events.push(e), ...options });
-  const results = events.filter((e): e is HostResultEvent => e.type === 'host_result');
-  const of = (task: string, host: string) => results.filter((r) => r.task === task && r.host === host && r.item === undefined);
-  const statusOf = (task: string, host: string) => of(task, host).map((r) => r.status);
-  const msgOf = (task: string, host: string) => of(task, host)[0]?.result.msg;
-  return { result, events, results, statusOf, msgOf };
-}
+import { runPlaybook, type HostResultEvent, type RunEvent } from '../../lib/engine/index.js';
+import { executorSuite, fixtures } from './executor-suite.js';
 
 describe('the executor on local hosts', function () {
   this.timeout(30_000);
-  let tmp: string;
-  beforeEach(() => {
-    tmp = mkdtempSync(join(tmpdir(), 'typebook-engine-'));
-  });
-  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
-
-  it('runs each task on every host, with variables, register, set_fact and conditions', async () => {
-    const { result, statusOf, msgOf } = await run('basics.yml');
-    expect(result.exitCode).to.equal(0);
-    expect(msgOf('greet', 'web2')).to.equal('hello blue from web2');
-    expect(statusOf('echo the color', 'web1')).to.deep.equal(['changed']);
-    expect(statusOf('echo the color', 'web2')).to.deep.equal(['ok']);
-    expect(statusOf('only on db', 'web1')).to.deep.equal(['skipped']);
-    expect(statusOf('only on db', 'db1')).to.deep.equal(['ok']);
-    for (const host of ['web1', 'web2', 'web3', 'db1']) expect(statusOf('use the fact and the registered result', host)).to.deep.equal(['ok']);
-    expect(result.stats.web1).to.deep.equal({ ok: 4, changed: 1, unreachable: 0, failed: 0, skipped: 1, rescued: 0, ignored: 0 });
-    expect(result.stats.db1).to.deep.equal({ ok: 5, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 });
-  });
-
-  it('takes a failed host out of the play while the others go on; exit code 2', async () => {
-    const { result, statusOf } = await run('failures.yml');
-    expect(result.exitCode).to.equal(2);
-    expect(statusOf('still running', 'web2')).to.deep.equal([]);
-    expect(statusOf('still running', 'web1')).to.deep.equal(['ok']);
-    expect(statusOf('failed_when on output', 'web3')).to.deep.equal(['failed']);
-    expect(result.stats.web2).to.include({ failed: 1, ok: 0 });
-    expect(result.stats.web1).to.include({ ok: 3, ignored: 1, failed: 0, changed: 2, skipped: 1 });
-    expect(result.stats.web3).to.include({ failed: 1, ignored: 1 });
-  });
-
-  it('runs handlers once, in written order, only where notified, at flush points', async () => {
-    const { result, events } = await run('handlers.yml', { extraVars: { log_dir: tmp } });
-    expect(result.exitCode).to.equal(0);
-    const log = (host: string) => (existsSync(join(tmp, `${host}.log`)) ? readFileSync(join(tmp, `${host}.log`), 'utf8').trim().split('\n') : []);
-    // pre_tasks flush: second; the explicit flush: first, third (by listen); the end: third again (notified again)
-    expect(log('web1')).to.deep.equal(['second', 'first', 'third', 'task-after-flush', 'third']);
-    expect(log('web3')).to.deep.equal(['second', 'first', 'task-after-flush', 'third']);
-    const handlerStarts = events.filter((e) => e.type === 'task_start' && e.handler).map((e) => (e as { task: string }).task);
-    expect(handlerStarts).to.deep.equal(['second handler', 'first handler', 'third handler', 'third handler']);
-  });
-
-  it('rescues and always-runs blocks, with ansible_failed_task and ansible_failed_result', async () => {
-    const { result, msgOf, statusOf } = await run('blocks.yml');
-    expect(msgOf('report', 'web1')).to.equal('web1 reached=False rescued=breaks on web1 rc=1 always=True');
-    expect(msgOf('report', 'web2')).to.equal('web2 reached=True rescued= rc= always=True');
-    expect(result.stats.web1).to.include({ rescued: 1, failed: 0 });
-    expect(statusOf('debug', 'web3')).to.deep.equal(['ok']);
-    expect(statusOf('web3 is gone now', 'web3')).to.deep.equal([]);
-    expect(result.stats.web3).to.include({ failed: 1, rescued: 1 });
-    expect(result.exitCode).to.equal(2);
-  });
-
-  it('runs serial batches and stops a play when max_fail_percentage is exceeded, not when it is reached', async () => {
-    const batches = (events: RunEvent[]) => events.filter((e) => e.type === 'play_start').map((e) => (e as { batches: string[][] }).batches)[0];
-    const reached = await run('serial.yml', { extraVars: { batch_size: 2, max_pct: 50, fail_hosts: ['web1'] } });
-    expect(batches(reached.events)).to.deep.equal([['web1', 'web2'], ['web3', 'db1']]);
-    expect(reached.statusOf('second', 'web2')).to.deep.equal(['ok']);
-    expect(reached.statusOf('first', 'web3')).to.deep.equal(['ok']);
-    const exceeded = await run('serial.yml', { extraVars: { batch_size: 2, max_pct: 49, fail_hosts: ['web1'] } });
-    expect(exceeded.statusOf('second', 'web2')).to.deep.equal([]);
-    expect(exceeded.statusOf('first', 'web3')).to.deep.equal([]);
-    expect(exceeded.result.exitCode).to.equal(2);
-  });
-
-  it('stops the play after a whole batch failed', async () => {
-    const { statusOf } = await run('serial.yml', { extraVars: { batch_size: 1, fail_hosts: ['web1'] } });
-    expect(statusOf('first', 'web2')).to.deep.equal([]);
-  });
-
-  it('loops with when per item, with_items, with_dict, loop_control and until/retries', async () => {
-    const counter = join(tmp, 'counter');
-    const { result, statusOf } = await run('loops.yml', { extraVars: { counter } });
-    expect(statusOf('check the loop results', 'web1')).to.deep.equal(['ok']);
-    expect(result.exitCode).to.equal(0);
-  });
-
-  it('shares a run_once result and runs delegate_to on localhost with the host\'s variables', async () => {
-    const { result, results } = await run('delegation.yml');
-    expect(result.exitCode).to.equal(0);
-    expect(results.filter((r) => r.task === 'on localhost with my variables').every((r) => r.delegatedTo === 'localhost')).to.equal(true);
-  });
-
-  it('selects tasks by --tags and --skip-tags, with always and never', async () => {
-    const names = async (options: Partial<RunPlaybookOptions>) => (await run('tags.yml', options)).results.map((r) => r.task);
-    expect(await names({})).to.deep.equal(['tagged install', 'tagged config', 'always', 'untagged']);
-    expect(await names({ tags: ['config'] })).to.deep.equal(['tagged config', 'always']);
-    expect(await names({ tags: ['debugging'] })).to.deep.equal(['always', 'never unless asked']);
-    expect(await names({ skipTags: ['install', 'always'] })).to.deep.equal(['tagged config', 'untagged']);
-    expect(await names({ startAtTask: 'always' })).to.deep.equal(['always', 'untagged']);
-  });
-
-  it('includes task files and roles per host when the task is reached', async () => {
-    const events: RunEvent[] = [];
-    const result = await runPlaybook({ playbook: join(dir, 'include.yml'), inventory, onEvent: (e) => events.push(e) });
-    expect(result.exitCode).to.equal(0);
-    const ran = events.filter((e): e is HostResultEvent => e.type === 'host_result' && e.status === 'ok').map((e) => `${e.task}@${e.host}`);
-    expect(ran).to.include.members(['odd task@web1', 'even task@web2', 'odd task@web3', 'greeter : greet with the role\'s variables@web2']);
-  });
-
-  it('honours meta: end_host, clear_host_errors and end_play', async () => {
-    const { statusOf, result } = await run('meta.yml');
-    expect(statusOf('everyone left', 'db1')).to.deep.equal([]);
-    expect(statusOf('everyone left', 'web3')).to.deep.equal(['ok']);
-    expect(statusOf('never reached', 'web1')).to.deep.equal([]);
-    expect(result.exitCode).to.equal(2);
-  });
-
-  it('never shows a no_log value in events or output', async () => {
-    const lines: string[] = [];
-    const render = lineRenderer({ write: (t) => lines.push(t), color: false, verbosity: 3, diff: false });
-    const events: RunEvent[] = [];
-    await runPlaybook({ playbook: join(dir, 'nolog.yml'), inventory, onEvent: (e) => (events.push(e), render(e)) });
-    expect(JSON.stringify(events)).not.to.contain('s3cr3t');
-    expect(lines.join('')).not.to.contain('s3cr3t');
-    expect(lines.join('')).to.contain("'no_log: true' was specified");
-  });
-
-  it('changes nothing in check mode unless a task says check_mode: false', async () => {
-    const marker = join(tmp, 'marker');
-    const { result, statusOf } = await run('check.yml', { check: true, extraVars: { marker } });
-    expect(existsSync(marker)).to.equal(false);
-    expect(statusOf('would run', 'web1')).to.deep.equal(['skipped']);
-    expect(result.exitCode).to.equal(0);
-  });
-
-  it('gathers facts in one command', async () => {
-    const { result, statusOf } = await run('facts.yml');
-    expect(statusOf('facts are there', 'web1')).to.deep.equal(['ok']);
-    expect(result.roundTrips.web1).to.equal(1);
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  executorSuite({
+    inventory: () => [join(fixtures, 'inventory.yml')],
+    readLines: async (_host, path) => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : []),
+    scratch: () => {
+      const dir = mkdtempSync(join(tmpdir(), 'typebook-engine-'));
+      dirs.push(dir);
+      return dir;
+    },
   });
 
   it('marks a host whose connection is refused unreachable and goes on with the others; exit code 4', async () => {
-    const { result, statusOf } = await run('unreachable.yml', { inventory: [join(dir, 'unreachable-inventory.yml')], ssh: { hostKeyChecking: false, agentSocket: '', sshConfigFile: '' } });
+    const events: RunEvent[] = [];
+    const result = await runPlaybook({ playbook: join(fixtures, 'unreachable.yml'), inventory: [join(fixtures, 'unreachable-inventory.yml')], ssh: { hostKeyChecking: false, agentSocket: '', sshConfigFile: '' }, onEvent: (e) => events.push(e) });
+    const statusOf = (task: string, host: string) => events.filter((e): e is HostResultEvent => e.type === 'host_result' && e.task === task && e.host === host).map((e) => e.status);
     expect(statusOf('ping', 'gone')).to.deep.equal(['unreachable']);
     expect(statusOf('after', 'ok1')).to.deep.equal(['ok']);
     expect(result.stats.gone).to.include({ unreachable: 1 });
