@@ -105,6 +105,7 @@ export class PlayRunner {
     this.allHosts = orderHosts(hosts, this.play.keywords.order);
     const batches = serialBatches(this.allHosts, serial);
     for (const h of this.allHosts) this.hostState.set(h, { failed: false, unreachable: false, ended: false });
+    await this.loadVarsFiles();
     this.emit({ type: 'play_start', play: this.play.name, hosts: this.allHosts, batches });
     if (this.allHosts.length === 0) {
       this.emit({ type: 'play_end', play: this.play.name });
@@ -287,8 +288,6 @@ export class PlayRunner {
     }
   }
 
-  private readonly warn = (problem: Problem): void => this.emit({ type: 'warning', problem });
-
   /** Ansible checks a role's argument_specs in a task before the role's first: the same here, per host */
   private async validateRole(role: RoleInstance, ctx: Context): Promise<Map<string, Vars>> {
     const values = new Map<string, Vars>();
@@ -321,10 +320,31 @@ export class PlayRunner {
     return values;
   }
 
+  /** vars_files whose names are templates, read per host at the start of the play (as Ansible does) */
+  private readonly varsFiles = new Map<string, Vars[]>();
+
+  private async loadVarsFiles(): Promise<void> {
+    if (!this.play.varsFiles.some((f) => f.vars === undefined)) return;
+    for (const host of this.allHosts) {
+      const loaded: Vars[] = [];
+      for (const file of this.play.varsFiles) {
+        if (file.vars) {
+          loaded.push(file.vars);
+          continue;
+        }
+        const vars = this.store.view(host, { play: this.play, varsFiles: loaded });
+        const candidates = (file.alternatives ?? [file.path]).map((p) => String(this.templar.renderString(p, vars, file.pos)));
+        loaded.push(await this.env.loadVarsFile(candidates, file.pos));
+      }
+      this.varsFiles.set(host, loaded);
+    }
+  }
+
   /** the variable scope of a task for a host */
   private scope(ctx: Context, host: string, taskVars: Vars): Scope {
     return {
       play: this.play,
+      ...(this.varsFiles.has(host) ? { varsFiles: this.varsFiles.get(host)! } : {}),
       roles: ctx.roles,
       blocks: ctx.blocks,
       task: taskVars,

@@ -3,14 +3,17 @@
  * whole run (nothing runs when anything is wrong), then runs the plays and reports typed events.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { ConnectionPool, type ConnectionSettings, type SshOptions } from '../connection/index.js';
 import { becomeFromSettings } from '../connection/index.js';
 import { Inventory, loadInventory, loadVarsDir, type VarsDir } from '../inventory/index.js';
 import { checkTemplates } from '../playbook/check.js';
 import { loadIncludedRole, loadIncludedTasks, loadPlaybook } from '../playbook/load.js';
 import type { Playbook, Vars } from '../playbook/types.js';
-import { ProblemError, problem, throwIfErrors, type Problem } from '../source/index.js';
+import { ProblemError, loadYamlFile, problem, throwIfErrors, type Problem } from '../source/index.js';
+import { isPlainObject } from '../modules/coerce.js';
 import { Templar } from '../template/index.js';
 import { OMIT_PREFIX, VariableStore } from '../vars/store.js';
 import type { EventListener, HostStats, RunEvent } from './events.js';
@@ -110,13 +113,25 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
     signal,
     playbookDir: playbook.dir,
     omit,
-    connect: (host) => {
+    connect: (host, keywords) => {
       // the connection variables of the host that runs the task (the delegate's for delegate_to)
       const vars = store.view(host, {});
-      const settings = connectionSettings(vars);
+      const settings: ConnectionSettings = {
+        ...(keywords.connection !== undefined ? { ansible_connection: keywords.connection } : {}),
+        ...(keywords.remote_user !== undefined ? { ansible_user: keywords.remote_user } : {}),
+        ...connectionSettings(vars),
+      };
       return { connection: pool.get(host, settings), ...(becomeFromSettings(host, settings) ? { become: becomeFromSettings(host, settings)! } : {}) };
     },
     resetConnections: async (hosts) => pool.reset(hosts),
+    loadVarsFile: async (candidates, at) => {
+      const found = candidates.map((c) => resolve(dirname(at.file), c)).find((c) => existsSync(c));
+      if (!found) throw new ProblemError([problem(at, `vars file not found: ${candidates.join(' or ')}`)]);
+      const loaded = await loadYamlFile(found);
+      const problems = [...loaded.problems, ...(loaded.value === undefined || loaded.value === null || isPlainObject(loaded.value) ? [] : [problem(at, `vars file ${found} is not a mapping`)])];
+      throwIfErrors(problems);
+      return (loaded.value ?? {}) as Vars;
+    },
     loadTasks: async (path, include) => {
       const loaded = await loadIncludedTasks(path, include, playbook.dir, { ...(options.rolesPath ? { rolesPath: options.rolesPath } : {}) });
       throwIfErrors(loaded.problems);

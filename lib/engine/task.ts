@@ -65,11 +65,18 @@ export interface TaskEnvironment {
   playbookDir: string;
   omit: string;
   /** the connection of a host (created on first use, kept for the run) and its become settings */
-  connect(host: string, vars: Vars): { connection: Connection; become?: Become };
+  /**
+   * The connection of the host that runs a task (the delegate's for delegate_to) and its become settings.
+   * The play's and task's `connection`, `remote_user` keywords apply where the host's variables do not say
+   * otherwise (in Ansible, connection variables win over keywords).
+   */
+  connect(host: string, keywords: { connection?: string; remote_user?: string }): { connection: Connection; become?: Become };
   /** every loop item's result, as it comes (for live output) */
   onItem?(item: unknown, outcome: Outcome): void;
   /** meta: reset_connection */
   resetConnections(hosts: readonly string[]): Promise<void>;
+  /** a vars_files entry whose name is known only now: the first of the candidates that exists (throws a ProblemError) */
+  loadVarsFile(candidates: readonly string[], at: SourcePos): Promise<Vars>;
   /** include_tasks with a name known only now: the file loaded and checked (throws a ProblemError) */
   loadTasks(path: string, include: IncludeTasks): Promise<TaskItem[]>;
   /** include_role with a name known only now */
@@ -247,7 +254,10 @@ export class TaskRunner {
     }
     const delegate = keywords.delegate_to !== undefined ? String(templar.renderData(keywords.delegate_to, vars, task.pos)) : undefined;
     const target = delegate ?? host;
-    const { connection, become: hostBecome } = this.env.connect(target, vars);
+    const { connection, become: hostBecome } = this.env.connect(target, {
+      ...(keywords.connection !== undefined ? { connection: keywords.connection } : {}),
+      ...(keywords.remote_user !== undefined ? { remote_user: String(templar.renderData(keywords.remote_user, vars, task.pos)) } : {}),
+    });
     const become = this.become(keywords, vars, task.pos) ?? hostBecome;
     const check = keywords.check_mode !== undefined ? flag(templar, keywords.check_mode, vars, task.pos) : this.env.check;
     const diff = keywords.diff !== undefined ? flag(templar, keywords.diff, vars, task.pos) : this.env.diff;

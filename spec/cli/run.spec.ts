@@ -56,7 +56,7 @@ describe('the typebook command', function () {
     expect((result.result as { stdout: string }).stdout).to.equal('red');
     const recap = events.at(-1)!;
     expect(recap.type).to.equal('recap');
-    expect((recap.stats as Record<string, { ok: number }>).db1!.ok).to.equal(5);
+    expect((recap.stats as Record<string, { ok: number }>).db1!.ok).to.equal(6);
   });
 
   it('exits 1 with every problem at file:line:col for bad input, running nothing', () => {
@@ -90,7 +90,7 @@ describe('the typebook command', function () {
     writeFileSync(vars, 'greeting: from-file\n');
     const { stdout } = typebook(['run', join(dir, 'basics.yml'), '-i', inventory, '-l', 'db1', '-e', 'greeting=kv', '-e', '{"weight": 21}', '-e', `@${vars}`]);
     expect(stdout).to.contain('"msg":"from-file from db1"');
-    expect(stdout).to.match(/^db1 +: ok=5 /m);
+    expect(stdout).to.match(/^db1 +: ok=6 /m);
   });
 
   it('on SIGTERM starts no new task, lets the running one finish, prints the recap and exits non-zero', async () => {
