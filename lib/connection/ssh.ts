@@ -160,14 +160,14 @@ export class SshConnection implements Connection {
           resolve(channel);
         }
       });
-      channel.on('exit', (code: number | null) => {
+      whenExited(channel, (code) => {
         if (connected) return;
         const reason = code === 127
           ? 'socat is not installed on the host (needed when its sshd refuses stream-local forwarding)'
           : `socat: ${said.split('\n').filter((l) => / [EF] /.test(l)).join('; ').trim() || `exit ${code}`}`;
         reject(fail(reason, code === 127 ? 'ENOENT' : 'ECONNREFUSED'));
       });
-      channel.on('close', () => {
+      whenClosed(channel, () => {
         if (!connected) reject(this.client === client ? fail('socat ended before connecting') : this.lostError(`open unix socket ${socketPath}`, undefined));
       });
     });
@@ -189,12 +189,31 @@ export class SshConnection implements Connection {
     }
   }
 
-  private openExec(client: Client, commandLine: string): Promise<ClientChannel> {
+  /*
+   * sshd frees a closed session only after it has read the packets that arrived with the close, so a channel
+   * opened right after another closed can be refused while MaxSessions is reached: try again a few times.
+   */
+  private async openExec(client: Client, commandLine: string): Promise<ClientChannel> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.openExecOnce(client, commandLine);
+      } catch (error) {
+        const refused = error instanceof ConnectionError && error.kind === 'other' && /open failed/.test(error.message);
+        if (!refused || attempt >= 8 || this.client !== client) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+      }
+    }
+  }
+
+  private openExecOnce(client: Client, commandLine: string): Promise<ClientChannel> {
     this.requests += 1;
     return new Promise<ClientChannel>((resolve, reject) => {
       try {
         client.exec(commandLine, (err, channel) => {
-          if (err === undefined || err === null) resolve(channel);
+          if (err === undefined || err === null) {
+            watchChannel(channel);
+            resolve(channel);
+          }
           else if (this.client !== client) reject(this.lostError('open a channel', err));
           else reject(new ConnectionError(this.host, 'other', `${this.where}: the host refused a channel: ${err.message}`, { cause: err }));
         });
@@ -206,11 +225,7 @@ export class SshConnection implements Connection {
 
   private processOf(client: Client, channel: ClientChannel, what: string, become: Become | undefined): ProcessHandle {
     const done = new Promise<{ code: number | null; signal: string | null }>((resolve, reject) => {
-      let exit: { code: number | null; signal: string | null } | undefined;
-      channel.on('exit', (code: number | null, signal?: string) => {
-        exit = { code: code ?? null, signal: signal ?? null };
-      });
-      channel.on('close', () => {
+      whenClosed(channel, (exit) => {
         if (exit !== undefined) resolve(exit);
         else if (this.client !== client) reject(this.lostError(what, undefined));
         else reject(new ConnectionError(this.host, 'lost', `${what}: the channel closed without an exit status`));
@@ -479,6 +494,44 @@ export class SshConnection implements Connection {
     this.identities = result;
     return result;
   }
+}
+
+type ExitStatus = { code: number | null; signal: string | null };
+interface ChannelState {
+  exit?: ExitStatus;
+  closed: boolean;
+  onExit: Array<(exit: ExitStatus) => void>;
+  onClose: Array<(exit: ExitStatus | undefined) => void>;
+}
+const channelStates = new WeakMap<ClientChannel, ChannelState>();
+
+/*
+ * ssh2 can deliver a short command's exit status and close in the same packet batch as the exec reply, before
+ * an awaiting caller gets to attach listeners: record them from the exec callback on.
+ */
+function watchChannel(channel: ClientChannel): void {
+  const state: ChannelState = { closed: false, onExit: [], onClose: [] };
+  channelStates.set(channel, state);
+  channel.on('exit', (code: number | null, signal?: string) => {
+    state.exit = { code: code ?? null, signal: signal ?? null };
+    for (const f of state.onExit) f(state.exit);
+  });
+  channel.on('close', () => {
+    state.closed = true;
+    for (const f of state.onClose) f(state.exit);
+  });
+}
+
+function whenExited(channel: ClientChannel, f: (code: number | null) => void): void {
+  const state = channelStates.get(channel) as ChannelState;
+  if (state.exit !== undefined) f(state.exit.code);
+  else state.onExit.push((exit) => f(exit.code));
+}
+
+function whenClosed(channel: ClientChannel, f: (exit: ExitStatus | undefined) => void): void {
+  const state = channelStates.get(channel) as ChannelState;
+  if (state.closed) f(state.exit);
+  else state.onClose.push(f);
 }
 
 /* Kills the process group of `pid` (the whole SSH session: shell, sudo, the command and its children). */

@@ -5,7 +5,7 @@
  * listr2's default renderer redraws the whole tree on every state change; with hundreds of hosts that is
  * most of a run's time. Redraws are throttled here to at most ten a second.
  */
-import { DefaultRenderer, Listr, type ListrTask } from 'listr2';
+import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { RunEvent } from '../engine/events.js';
 import { formatProblem } from '../source/index.js';
 import { banner, colorizer, recapLines, summaryLine } from './recap.js';
@@ -15,6 +15,8 @@ const REDRAW_INTERVAL_MS = 100;
 
 /** listr2's renderer, drawing at most once per REDRAW_INTERVAL_MS whatever the rate of events. */
 export class ThrottledRenderer extends DefaultRenderer {
+  // the caller decides where the tree goes (a terminal stream); listr2 must not swap in its fallback renderer
+  static override nonTTY = true;
   private lastDraw = 0;
   private pending: NodeJS.Timeout | undefined;
   /** how many times the tree was drawn (for the benchmark) */
@@ -88,6 +90,7 @@ export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
     queue = queue.then(fn, fn);
   };
   let hosts = new Map<string, HostSlot>();
+  const logger = new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(options.stream, options.stream) });
 
   const onEvent = (event: RunEvent): void => {
     switch (event.type) {
@@ -110,7 +113,7 @@ export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
         const listr = new Listr([{ title, task: (_ctx, task) => task.newListr(subtasks, { concurrent: true, exitOnError: false }) }], {
           renderer: ThrottledRenderer,
           exitOnError: false,
-          rendererOptions: { collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap' },
+          rendererOptions: { collapseSubtasks: false, collapseErrors: false, showErrorMessage: true, formatOutput: 'wrap', logger },
         });
         after(() => listr.run().catch(() => undefined));
         break;

@@ -12,7 +12,7 @@ import { didYouMean, keyPositionOf, loadYamlFile, positionOf, positionsFrom, pro
 import { parseKeyValue } from './kv.js';
 import { checkModuleArgs, resolveAliases } from './module-args.js';
 import { availableRoles, findRole, roleFile, roleSearch, type RoleSearch } from './roles.js';
-import { blockKeywords, handlerKeywords, includeNames, playKeywords, taskKeywords, type SchemaKind } from './schema.js';
+import { handlerKeywords, includeNames, playKeywords, taskKeywords, type SchemaKind } from './schema.js';
 import type { ArgumentOption, ArgumentSpec, Block, Condition, IncludeRole, IncludeTasks, InheritedKeywords, Play, PlayKeywords, Playbook, RoleInstance, Task, TaskItem, TaskKeywords, Vars, VarsFile } from './types.js';
 import { validateDocument } from './validate.js';
 import { checkRoleArguments } from './argument-specs.js';

@@ -1,0 +1,255 @@
+import { expect } from 'chai';
+import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HostOperationError } from '../../lib/connection/files.js';
+import { LocalConnection } from '../../lib/connection/local.js';
+import { ConnectionError } from '../../lib/connection/types.js';
+
+describe('LocalConnection', () => {
+  const conn = new LocalConnection('here');
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'typebook-local-'));
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  describe('run', () => {
+    it('runs an argv without a shell: arguments arrive exactly', async () => {
+      const odd = ["it's", 'a b', '$HOME', '`x`', 'line\nbreak', ''];
+      const r = await conn.run({ argv: ['printf', '%s|', ...odd] });
+      expect(r).to.deep.equal({ rc: 0, stdout: `${odd.join('|')}|`, stderr: '' });
+    });
+
+    it('runs a shell string, with untrimmed output and the exit code', async () => {
+      const r = await conn.run({ shell: 'printf "  out\\n\\n"; printf "err\\n" >&2; exit 3' });
+      expect(r).to.deep.equal({ rc: 3, stdout: '  out\n\n', stderr: 'err\n' });
+    });
+
+    it('feeds stdin', async () => {
+      const data = 'first\nsecond\n\n';
+      expect((await conn.run({ argv: ['cat'] }, { stdin: data })).stdout).to.equal(data);
+      const bytes = new Uint8Array([0, 1, 2, 255]);
+      expect((await conn.run({ shell: 'wc -c' }, { stdin: bytes })).stdout.trim()).to.equal('4');
+    });
+
+    it('passes env values with odd characters, and cwd', async () => {
+      const value = `a 'b' "c" $d \`e\` \\ \n end`;
+      const r = await conn.run({ shell: 'printf %s "$ODD"; pwd' }, { env: { ODD: value }, cwd: dir });
+      expect(r.stdout).to.equal(`${value}${await fs.realpath(dir)}\n`);
+    });
+
+    it('rejects an invalid environment variable name', async () => {
+      let error: unknown;
+      try {
+        await conn.run({ argv: ['true'] }, { env: { 'A-B': 'x' } });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(TypeError);
+    });
+
+    it('reports a missing program as rc 127 and a missing cwd as a failed cd', async () => {
+      const missing = await conn.run({ argv: ['/nonexistent/program'] });
+      expect(missing.rc).to.equal(127);
+      const nocwd = await conn.run({ argv: ['true'] }, { cwd: path.join(dir, 'nope') });
+      expect(nocwd.rc).to.not.equal(0);
+      expect(nocwd.stderr).to.contain('nope');
+    });
+
+    it('reports a process killed by a signal as 128 + the signal number', async () => {
+      const r = await conn.run({ shell: 'kill -TERM $$' });
+      expect(r.rc).to.equal(128 + 15);
+    });
+
+    it('kills the whole process group on timeout and fails with kind timeout', async () => {
+      const pidFile = path.join(dir, 'child.pid');
+      let error: unknown;
+      try {
+        await conn.run({ shell: `sleep 30 & echo $! > ${pidFile}; wait` }, { timeoutMs: 300 });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(ConnectionError);
+      expect((error as ConnectionError).kind).to.equal('timeout');
+      const childPid = Number(await fs.readFile(pidFile, 'utf8'));
+      // dead: gone, or a zombie waiting for init to reap it
+      const isAlive = async (): Promise<boolean> => {
+        const stat = await fs.readFile(`/proc/${childPid}/stat`, 'utf8').catch(() => '');
+        return stat !== '' && !/^\d+ \(.*\) Z/.test(stat);
+      };
+      let alive = await isAlive();
+      for (let i = 0; i < 50 && alive; i += 1) {
+        await new Promise((r) => setTimeout(r, 20));
+        alive = await isAlive();
+      }
+      expect(alive, 'the background child of the timed-out command is killed').to.equal(false);
+    });
+
+    it('becomes another user with sudo (cwd and env inside the privileged shell)', async () => {
+      const r = await conn.run({ shell: 'id -un; pwd; printf %s "$X"' }, { become: { user: 'nobody' }, cwd: '/', env: { X: "y'z" } });
+      expect(r).to.deep.equal({ rc: 0, stdout: "nobody\n/\ny'z", stderr: '' });
+    });
+
+    it('becomes with su, and feeds stdin after the privileges are gained', async () => {
+      const r = await conn.run({ shell: 'id -un; cat' }, { become: { method: 'su', user: 'root' }, stdin: 'in\n' });
+      expect(r).to.deep.equal({ rc: 0, stdout: 'root\nin\n', stderr: '' });
+    });
+
+    it('with a password sudo does not ask for, the password never reaches the command', async () => {
+      const r = await conn.run({ argv: ['cat'] }, { become: { password: 's3cret' }, stdin: 'data' });
+      expect(r.stdout).to.equal('data');
+    });
+
+    it('fails with kind become when sudo cannot become the user, without showing the password', async () => {
+      let error: unknown;
+      try {
+        await conn.run({ argv: ['true'] }, { become: { user: 'no-such-user-typebook', password: 'hunter2' } });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(ConnectionError);
+      expect((error as ConnectionError).kind).to.equal('become');
+      expect((error as Error).message).to.contain('no-such-user-typebook');
+      expect((error as Error).message).to.not.contain('hunter2');
+    });
+  });
+
+  describe('files', () => {
+    it('reads and writes bytes exactly, with mode', async () => {
+      const file = path.join(dir, 'f.bin');
+      const data = Buffer.from([0, 10, 13, 255, 10, 10]);
+      await conn.writeFile(file, data, { mode: 0o640 });
+      expect((await conn.readFile(file)).equals(data)).to.equal(true);
+      expect((await fs.stat(file)).mode & 0o777).to.equal(0o640);
+    });
+
+    it('keeps the existing mode when none is given, 0644 for a new file', async () => {
+      const file = path.join(dir, 'keep');
+      await conn.writeFile(file, 'a');
+      expect((await fs.stat(file)).mode & 0o777).to.equal(0o644);
+      await fs.chmod(file, 0o600);
+      await conn.writeFile(file, 'b');
+      expect((await fs.stat(file)).mode & 0o777).to.equal(0o600);
+      expect(await fs.readFile(file, 'utf8')).to.equal('b');
+    });
+
+    it('sets owner and group by name', async () => {
+      const file = path.join(dir, 'owned');
+      await conn.writeFile(file, 'x', { owner: 'nobody', group: 'nogroup' });
+      expect(await conn.stat(file)).to.include({ owner: 'nobody', group: 'nogroup' });
+    });
+
+    it('leaves the old file and no temp file when the write fails (unknown owner)', async () => {
+      const file = path.join(dir, 'target');
+      await fs.writeFile(file, 'old');
+      let error: unknown;
+      try {
+        await conn.writeFile(file, 'new', { owner: 'no-such-user-typebook' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(HostOperationError);
+      expect((error as Error).message).to.contain('no-such-user-typebook');
+      expect(await fs.readFile(file, 'utf8')).to.equal('old');
+      expect(await fs.readdir(dir)).to.deep.equal(['target']);
+    });
+
+    it('removes the temp file when the final rename fails (target is a directory)', async () => {
+      const target = path.join(dir, 'adir');
+      await fs.mkdir(target);
+      let error: unknown;
+      try {
+        await conn.writeFile(target, 'x');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(HostOperationError);
+      expect(await fs.readdir(dir)).to.deep.equal(['adir']);
+    });
+
+    it('fails to read a missing file with code ENOENT', async () => {
+      let error: unknown;
+      try {
+        await conn.readFile(path.join(dir, 'missing'));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(HostOperationError);
+      expect((error as HostOperationError).code).to.equal('ENOENT');
+    });
+
+    it('reads, writes and stats through become', async () => {
+      const file = path.join(dir, 'become');
+      await conn.writeFile(file, 'x\n\n', { become: { user: 'root' }, mode: 0o600, owner: 'nobody' });
+      expect((await conn.readFile(file, { become: { user: 'root' } })).toString()).to.equal('x\n\n');
+      expect(await conn.stat(file, { become: { user: 'root' } })).to.include({ type: 'file', mode: 0o600, owner: 'nobody', size: 3 });
+      expect(await fs.readdir(dir)).to.deep.equal(['become']);
+    });
+
+    it('removes the temp file when a write through become fails (unknown owner)', async () => {
+      const file = path.join(dir, 'b2');
+      let error: unknown;
+      try {
+        await conn.writeFile(file, 'x', { become: { user: 'root' }, owner: 'no-such-user-typebook' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(HostOperationError);
+      expect((error as Error).message).to.contain('no-such-user-typebook');
+      expect(await fs.readdir(dir)).to.deep.equal([]);
+    });
+  });
+
+  describe('stat', () => {
+    it('reports a missing path', async () => {
+      expect(await conn.stat(path.join(dir, 'none'))).to.deep.equal({ exists: false });
+      expect(await conn.stat(path.join(dir, 'none', 'deeper'))).to.deep.equal({ exists: false });
+    });
+
+    it('reports a file, a directory and a link (lstat), with names', async () => {
+      const file = path.join(dir, 'f');
+      await fs.writeFile(file, 'hello');
+      await fs.chmod(file, 0o604);
+      await fs.symlink('f', path.join(dir, 'l'));
+      const st = await conn.stat(file);
+      expect(st).to.include({ exists: true, type: 'file', mode: 0o604, size: 5, owner: 'root', group: 'root', uid: 0 });
+      expect(st.mtimeMs).to.be.a('number');
+      expect(await conn.stat(dir)).to.include({ type: 'directory' });
+      expect(await conn.stat(path.join(dir, 'l'))).to.include({ type: 'link', linkTarget: 'f' });
+    });
+  });
+
+  describe('openUnixSocket', () => {
+    it('opens a stream to a unix socket', async () => {
+      const socketPath = path.join(dir, 's.sock');
+      const server = net.createServer((s) => s.on('data', (d) => s.end(`echo:${d.toString()}`)));
+      await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+      try {
+        const stream = await conn.openUnixSocket(socketPath);
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.write('show info\n');
+        await new Promise((resolve) => stream.on('end', resolve));
+        expect(Buffer.concat(chunks).toString()).to.equal('echo:show info\n');
+      } finally {
+        server.close();
+      }
+    });
+
+    it('fails clearly when nothing listens', async () => {
+      let error: unknown;
+      try {
+        await conn.openUnixSocket(path.join(dir, 'none.sock'));
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(HostOperationError);
+      expect((error as Error).message).to.contain('none.sock');
+    });
+  });
+});
