@@ -382,7 +382,7 @@ export class PlayRunner {
     const outcomes = new Map<string, Outcome>();
     if (runOnce(first)) {
       // run_once: the first host runs it; every host of the batch gets its result (registered, notified, counted)
-      const outcome = await this.runner.run(task, first, this.store.view(first, this.scope(ctx, first, task.vars)), keywords);
+      const outcome = await this.runner.run(task, first, this.store.view(first, this.scope(ctx, first, task.vars)), keywords, this.itemReporter(first, id, name));
       for (const h of hosts) {
         outcomes.set(h, outcome);
         this.applyOutcome(task, ctx, h, outcome, id, name);
@@ -391,7 +391,7 @@ export class PlayRunner {
       const throttle = keywords.throttle !== undefined ? Number(this.templar.renderData(keywords.throttle, {}, task.pos)) : 0;
       const limit = Math.max(1, Math.min(this.options.forks, throttle > 0 ? throttle : Infinity));
       await eachLimited(hosts, limit, async (host) => {
-        const outcome = await this.runner.run(task, host, this.store.view(host, this.scope(ctx, host, task.vars)), keywords);
+        const outcome = await this.runner.run(task, host, this.store.view(host, this.scope(ctx, host, task.vars)), keywords, this.itemReporter(host, id, name));
         outcomes.set(host, outcome);
         this.applyOutcome(task, ctx, host, outcome, id, name);
       });
@@ -418,6 +418,27 @@ export class PlayRunner {
       if (s.unreachable || s.ended) return false;
       return !s.failed || forced;
     });
+  }
+
+  /** reports each loop item as it comes; items are shown, the task's summary is what counts in the recap */
+  private itemReporter(host: string, id: number, task: string): (label: unknown, outcome: Outcome) => void {
+    return (label, outcome) => {
+      const message = typeof outcome.result.msg === 'string' ? outcome.result.msg : undefined;
+      this.emit({
+        type: 'host_result',
+        task,
+        id,
+        host,
+        status: outcome.status,
+        changed: outcome.changed,
+        item: label,
+        ...(outcome.ignored ? { ignored: true } : {}),
+        ...(outcome.delegatedTo ? { delegatedTo: outcome.delegatedTo } : {}),
+        ...(message !== undefined ? { message } : {}),
+        result: outcome.result,
+        durationMs: outcome.durationMs,
+      });
+    };
   }
 
   /** what a task's outcome does to the host: register, facts, notifications, the recap and the events */

@@ -71,8 +71,6 @@ export interface TaskEnvironment {
    * otherwise (in Ansible, connection variables win over keywords).
    */
   connect(host: string, keywords: { connection?: string; remote_user?: string }): { connection: Connection; become?: Become };
-  /** every loop item's result, as it comes (for live output) */
-  onItem?(item: unknown, outcome: Outcome): void;
   /** meta: reset_connection */
   resetConnections(hosts: readonly string[]): Promise<void>;
   /** a vars_files entry whose name is known only now: the first of the candidates that exists (throws a ProblemError) */
@@ -138,8 +136,11 @@ function censor(result: ModuleResult): ModuleResult {
 export class TaskRunner {
   constructor(private readonly env: TaskEnvironment) {}
 
-  /** Runs `task` for `host`; `vars` is the host's view in the task's scope; `keywords` are folded. */
-  async run(task: Task, host: string, vars: Vars, keywords: EffectiveKeywords): Promise<Outcome> {
+  /**
+   * Runs `task` for `host`; `vars` is the host's view in the task's scope; `keywords` are folded.
+   * `onItem` hears each loop item's outcome as it comes (for live output).
+   */
+  async run(task: Task, host: string, vars: Vars, keywords: EffectiveKeywords, onItem?: (label: unknown, outcome: Outcome) => void): Promise<Outcome> {
     const started = performance.now();
     const { templar } = this.env;
     const noLog = flag(templar, keywords.no_log, vars, task.pos);
@@ -179,7 +180,7 @@ export class TaskRunner {
         const label = control.label !== undefined ? templar.renderString(control.label, itemVars, task.pos) : item;
         const itemResult: ModuleResult = { ...outcome.result, item, ansible_loop_var: loopVar, ...(control.index_var ? { [control.index_var]: index } : {}) };
         results.push(itemResult);
-        this.env.onItem?.(label, noLog ? { ...outcome, result: censor(outcome.result) } : outcome);
+        onItem?.(noLog ? '(censored due to no_log)' : label, noLog ? { ...outcome, result: censor(outcome.result) } : outcome);
         if (outcome.status === 'unreachable') {
           unreachable = outcome;
           break;

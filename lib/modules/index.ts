@@ -4,6 +4,12 @@
  */
 import type { ModuleDefinition } from './module.js';
 import assert from './assert.js';
+import blockinfile from './blockinfile.js';
+import copy from './copy.js';
+import file from './file.js';
+import ini_file from './ini_file.js';
+import lineinfile from './lineinfile.js';
+import template from './template.js';
 import command from './command.js';
 import debug from './debug.js';
 import fail from './fail.js';
@@ -15,7 +21,9 @@ import setup from './setup.js';
 import shell from './shell.js';
 import wait_for_connection from './wait_for_connection.js';
 
-export const allModules: readonly ModuleDefinition[] = [assert, command, debug, fail, meta, pause, ping, set_fact, setup, shell, wait_for_connection];
+export const allModules: readonly ModuleDefinition[] = [
+  assert, blockinfile, command, copy, debug, fail, file, ini_file, lineinfile, meta, pause, ping, set_fact, setup, shell, template, wait_for_connection,
+];
 
 const byName = new Map<string, ModuleDefinition>();
 for (const module of allModules) {

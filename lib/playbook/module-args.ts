@@ -53,7 +53,10 @@ export function checkModuleArgs(module: ModuleDefinition, args: Record<string, u
 /** Run-time: rendered arguments coerced and checked against the strict schema; the typed value on success. */
 export function finalizeModuleArgs(module: ModuleDefinition, rendered: Record<string, unknown>, at: SourcePos): { args?: Record<string, unknown>; problems: Problem[] } {
   const c = compile(module);
-  const coerced = coerce(c.strict, rendered);
+  // arguments may still carry Ansible's alias names here (module_defaults, a templated `args:`)
+  const aliased = resolveAliases(module, rendered, at);
+  if (aliased.problems.length > 0) return { problems: aliased.problems };
+  const coerced = coerce(c.strict, aliased.args);
   if (!isPlainObject(coerced)) return { problems: [problem(at, `the arguments of ${module.name} must be a mapping`)] };
   if (c.exact(coerced)) return { args: coerced, problems: [] };
   const problems = explainErrors(c.exact.errors ?? [], coerced).map((p) => (p.line > 0 ? p : { ...p, file: at.file, line: at.line, col: at.col }));

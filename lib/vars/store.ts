@@ -184,15 +184,19 @@ export class VariableStore {
    * first read (a value referring to itself, directly or not, is an error rather than a hang).
    */
   view(host: string, scope: Scope = {}): Vars {
-    return lazyView({ ...this.raw(host, scope), ...this.magic(host, scope) }, this.renderer);
+    return lazyView(this.raw(host, scope), this.renderer, this.magic(host, scope));
   }
 }
 
-/** A read-only object over `raw` whose values are rendered on first read, with the view itself as their variables. */
-export function lazyView(raw: Vars, renderer: Renderer): Vars {
-  const rendered = new Map<string, unknown>();
+/**
+ * A read-only object over `raw` whose values are rendered on first read, with the view itself as their
+ * variables. `fixed` values (the magic variables: hostvars, groups...) win and are never rendered.
+ */
+export function lazyView(raw: Vars, renderer: Renderer, fixed: Vars = {}): Vars {
+  const rendered = new Map<string, unknown>(Object.entries(fixed));
+  const all: Vars = { ...raw, ...fixed };
   const inProgress = new Set<string>();
-  const view: Vars = new Proxy(raw, {
+  const view: Vars = new Proxy(all, {
     get(target, key) {
       if (typeof key !== 'string') return undefined;
       if (rendered.has(key)) return rendered.get(key);
