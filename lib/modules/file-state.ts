@@ -1,0 +1,518 @@
+/**
+ * What the file modules (copy, template, file, lineinfile, blockinfile, ini_file) share:
+ * - the `mode` argument as Ansible takes it (octal string, symbolic mode, bare integer) and its resolution
+ *   against the file's current mode, as AnsibleModule.set_mode_if_different does;
+ * - the reader: ONE command that prints, for each path, its lstat, the stat of what it points to, its real
+ *   path, its parent's state, and on request its sha1 and its bytes, plus the host's umask;
+ * - the writer: ONE command that writes new bytes to a temp file next to the target, sets mode and owner,
+ *   runs `validate` on it, makes the backup Ansible names `path.PID.YYYY-MM-DD@HH:MM:SS~`, renames it over the
+ *   target and prints the result's stat;
+ * - attribute-only changes (chmod/chown) in one command, and the diffs Ansible shows.
+ * Every value reaches the host as a positional parameter of a fixed script, never pasted into shell text.
+ */
+import { Type, type SchemaOptions, type Static } from '@sinclair/typebox';
+import { posix } from 'node:path';
+import { shellSplit } from '../connection/quote.js';
+import { pythonRegex } from '../template/regex.js';
+import type { Diff, ModuleContext } from './module.js';
+
+const OCTAL = '(?:0[oO])?0*[0-7]{1,4}';
+const SYMBOLIC_CLAUSE = '[ugoa]*(?:[-+=][rwxXstugo]*)+';
+const SYMBOLIC = `${SYMBOLIC_CLAUSE}(?:,${SYMBOLIC_CLAUSE})*`;
+
+/**
+ * Ansible's `mode`: an octal string ('0644', '644', '0o644'), a symbolic mode ('u=rw,g=r,o=', 'u+x-w'), or an
+ * integer taken as the number it is (YAML `0644` is 420 = 0o644; YAML `644` is 644 = 0o1204, as in Ansible).
+ */
+export function FileModeArg(options: SchemaOptions = {}) {
+  return Type.Union([
+    Type.String({ pattern: `^(?:${OCTAL}|${SYMBOLIC})$` }),
+    Type.Integer({ minimum: 0, maximum: 0o7777 }),
+  ], { description: "an octal string ('0644'), a symbolic mode ('u=rw,g=r,o='), or an integer (YAML 0644; a bare 644 is decimal 644 = 0o1204, as in Ansible)", ...options });
+}
+
+/** copy's and template's `mode`, which also takes 'preserve' (the source file's mode). */
+export function FileModeOrPreserveArg(options: SchemaOptions = {}) {
+  return Type.Union([
+    Type.String({ pattern: `^(?:${OCTAL}|${SYMBOLIC}|preserve)$` }),
+    Type.Integer({ minimum: 0, maximum: 0o7777 }),
+  ], { description: "an octal string ('0644'), a symbolic mode ('u=rw,g=r,o='), 'preserve', or an integer (YAML 0644)", ...options });
+}
+
+/** The arguments every file module shares (Ansible's `files` documentation fragment, without SELinux). */
+export const fileAttributeArgs = {
+  mode: Type.Optional(FileModeArg()),
+  owner: Type.Optional(Type.String({ description: 'user name or uid that should own the file' })),
+  group: Type.Optional(Type.String({ description: 'group name or gid that should own the file' })),
+  unsafe_writes: Type.Optional(Type.Boolean({ description: 'accepted for compatibility: writes are always atomic here' })),
+};
+
+export type ModeArg = Static<ReturnType<typeof FileModeArg>>;
+
+export class ModeError extends Error {}
+
+const PERM_BITS = 0o7777;
+const S_IRWXU = 0o700, S_IRWXG = 0o070, S_IRWXO = 0o007;
+
+/**
+ * The permission bits `mode` asks for, given the file's current bits (symbolic modes and X depend on them)
+ * and the host's umask (a symbolic clause without users, like '+x', leaves the umask's bits alone).
+ */
+export function resolveMode(mode: ModeArg, current: { mode: number; isDir: boolean }, umask: number): number {
+  if (typeof mode === 'number') return mode;
+  const octal = /^\s*(?:0[oO])?([0-7]+)\s*$/.exec(mode);
+  if (octal) {
+    const value = Number.parseInt(octal[1]!, 8);
+    if (value !== (value & PERM_BITS)) throw new ModeError(`Invalid mode supplied, only permission info is allowed: ${mode}`);
+    return value;
+  }
+  return symbolicMode(mode, current, umask);
+}
+
+function symbolicMode(symbolic: string, current: { mode: number; isDir: boolean }, umask: number): number {
+  const bad = (clause: string) => new ModeError(`mode must be in octal or symbolic form: bad symbolic permission for mode: ${clause}`);
+  let mode = current.mode & PERM_BITS;
+  for (const clause of symbolic.split(',')) {
+    const permlist = clause.split(/[+=-]/);
+    const opers = clause.match(/[+=-]/g) ?? [];
+    let users = permlist.shift()!;
+    const useUmask = users === '';
+    if (users === 'a' || users === '') users = 'ugo';
+    if (/[^ugo]/.test(users)) throw bad(clause);
+    permlist.forEach((perms, idx) => {
+      if (/[^rwxXstugo]/.test(perms)) throw bad(clause);
+      for (const user of users) {
+        const apply = [...perms].reduce((acc, perm) => acc | permBits(user, perm, mode, current.isDir, useUmask, umask), 0);
+        mode = applyOperation(user, opers[idx]!, apply, mode);
+      }
+    });
+  }
+  return mode;
+}
+
+function permBits(user: string, perm: string, prev: number, isDir: boolean, useUmask: boolean, umask: number): number {
+  const shift = user === 'u' ? 6 : user === 'g' ? 3 : 0;
+  const masked = (bit: number) => (useUmask ? bit & (umask ^ PERM_BITS) : bit);
+  switch (perm) {
+    case 'r': return masked(0o4 << shift);
+    case 'w': return masked(0o2 << shift);
+    case 'x': return masked(0o1 << shift);
+    // X: execute when a directory, or when someone may already execute it
+    case 'X': return isDir || (prev & 0o111) > 0 ? 0o1 << shift : 0;
+    case 's': return user === 'u' ? 0o4000 : user === 'g' ? 0o2000 : 0;
+    case 't': return user === 'o' ? 0o1000 : 0;
+    // copy another class's bits ('g=u')
+    default: {
+      const from = perm === 'u' ? 6 : perm === 'g' ? 3 : 0;
+      return ((prev >> from) & 0o7) << shift;
+    }
+  }
+}
+
+function applyOperation(user: string, operator: string, bits: number, mode: number): number {
+  if (operator === '+') return mode | bits;
+  if (operator === '-') return mode & ~bits;
+  const mask = user === 'u' ? S_IRWXU | 0o4000 : user === 'g' ? S_IRWXG | 0o2000 : S_IRWXO | 0o1000;
+  return (mode & (mask ^ PERM_BITS)) | bits;
+}
+
+/** '0644', as Ansible prints a mode */
+export function octalString(mode: number): string {
+  return '0' + mode.toString(8).padStart(3, '0');
+}
+
+// ---------------------------------------------------------------------------------------------- reading
+
+/** One file system object as the host sees it. */
+export interface StatFields {
+  type: 'file' | 'directory' | 'link' | 'other';
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  nlink: number;
+  inode: number;
+  owner?: string;
+  group?: string;
+}
+
+export interface HostPath {
+  path: string;
+  /** lstat: the path itself (a link is a link); undefined when nothing is there */
+  lstat?: StatFields;
+  /** stat: what the path resolves to; undefined when missing (or a dangling link) */
+  stat?: StatFields;
+  /** a link's target, as readlink prints it */
+  linkTarget?: string;
+  /** the path with every link resolved (realpath -m) */
+  realpath: string;
+  /** the parent directory: a directory, missing, or something else */
+  parent: 'directory' | 'missing' | 'other';
+  /** sha1 of the resolved regular file, when asked */
+  sha1?: string;
+  /** the bytes of the resolved regular file, when asked */
+  content?: Buffer;
+  /** for a directory, when asked: whether it has entries */
+  dirEmpty?: boolean;
+  /** for a directory, when asked: everything below it (file module's recurse) */
+  tree?: TreeEntry[];
+  /** stat failed for another reason than a missing file (permission denied...) */
+  error?: string;
+}
+
+export interface TreeEntry {
+  /** find's %y: f, d, l, ... */
+  kind: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  owner: string;
+  group: string;
+}
+
+export interface ReadOptions {
+  tree?: boolean;
+  content?: boolean;
+  sha1?: boolean;
+  dirEmpty?: boolean;
+}
+
+export interface HostState {
+  umask: number;
+  paths: HostPath[];
+}
+
+const STAT_FORMAT = '%f %u %g %s %h %i %U %G';
+
+/*
+ * Output, per path: `=` then `l`/`f` stat lines, `t` link target, `r` realpath, `p` parent, `h` sha1,
+ * `d` dir emptiness, `e` error, and last `b` base64 bytes. First line: the umask.
+ */
+const READ_SCRIPT = `opts=$1; shift
+umask
+for p do
+  echo =
+  if s=$(LC_ALL=C stat -c '${STAT_FORMAT}' -- "$p" 2>&1); then
+    printf 'l %s\\n' "$s"
+    if [ -L "$p" ]; then
+      printf 't %s\\n' "$(readlink -- "$p")"
+      s=$(LC_ALL=C stat -L -c '${STAT_FORMAT}' -- "$p" 2>/dev/null) && printf 'f %s\\n' "$s"
+    fi
+  else
+    case $s in
+      *'No such file or directory'*|*'Not a directory'*) ;;
+      *) printf 'e %s\\n' "$s" | tr '\\n' ' '; echo ;;
+    esac
+  fi
+  printf 'r %s\\n' "$(realpath -m -- "$p")"
+  d=$(dirname -- "$p")
+  if [ -d "$d" ]; then echo 'p directory'; elif [ -e "$d" ]; then echo 'p other'; else echo 'p missing'; fi
+  if [ -f "$p" ] && [ -r "$p" ]; then
+    case $opts in *s*) printf 'h %s\\n' "$(sha1sum < "$p" | cut -d' ' -f1)" ;; esac
+    case $opts in *c*) printf 'b '; base64 -w0 < "$p"; echo ;; esac
+  fi
+  case $opts in *R*) if [ -d "$p" ] && [ ! -L "$p" ]; then find "$p" -mindepth 1 -printf 'x %y %m %U %G %u %g\\n'; fi ;; esac
+  case $opts in *d*) if [ -d "$p" ]; then if [ -z "$(ls -A -- "$p" | head -n 1)" ]; then echo 'd empty'; else echo 'd full'; fi; fi ;; esac
+done`;
+
+function fileType(rawMode: number): StatFields['type'] {
+  switch (rawMode & 0o170000) {
+    case 0o100000: return 'file';
+    case 0o040000: return 'directory';
+    case 0o120000: return 'link';
+    default: return 'other';
+  }
+}
+
+export function parseStatLine(line: string): StatFields {
+  const [raw, uid, gid, size, nlink, inode, owner, group] = line.split(' ');
+  if (group === undefined) throw new Error(`unexpected stat output: ${JSON.stringify(line)}`);
+  const rawMode = Number.parseInt(raw!, 16);
+  const fields: StatFields = {
+    type: fileType(rawMode), mode: rawMode & PERM_BITS, uid: Number(uid), gid: Number(gid), size: Number(size),
+    nlink: Number(nlink), inode: Number(inode),
+  };
+  if (owner !== 'UNKNOWN') fields.owner = owner;
+  if (group !== 'UNKNOWN') fields.group = group;
+  return fields;
+}
+
+export function parseReadOutput(output: string, paths: readonly string[]): HostState {
+  const lines = output.split('\n');
+  const umask = Number.parseInt(lines.shift() ?? '', 8);
+  if (Number.isNaN(umask)) throw new Error(`unexpected reader output: ${JSON.stringify(output.slice(0, 200))}`);
+  const result: HostPath[] = [];
+  let current: HostPath | undefined;
+  for (const line of lines) {
+    if (line === '=') {
+      current = { path: paths[result.length] ?? '', realpath: '', parent: 'missing' };
+      result.push(current);
+      continue;
+    }
+    if (!current || line.length < 2) continue;
+    const value = line.slice(2);
+    switch (line[0]) {
+      case 'l': current.lstat = parseStatLine(value); if (current.lstat.type !== 'link') current.stat = current.lstat; break;
+      case 'f': current.stat = parseStatLine(value); break;
+      case 't': current.linkTarget = value; break;
+      case 'r': current.realpath = value; break;
+      case 'p': current.parent = value as HostPath['parent']; break;
+      case 'h': current.sha1 = value; break;
+      case 'b': current.content = Buffer.from(value, 'base64'); break;
+      case 'd': current.dirEmpty = value === 'empty'; break;
+      case 'e': current.error = value.trim(); break;
+      case 'x': {
+        const [kind, mode, uid, gid, owner, group] = value.split(' ');
+        (current.tree ??= []).push({ kind: kind!, mode: Number.parseInt(mode!, 8), uid: Number(uid), gid: Number(gid), owner: owner!, group: group! });
+        break;
+      }
+    }
+  }
+  if (result.length !== paths.length) throw new Error(`reader answered for ${result.length} of ${paths.length} paths`);
+  return { umask, paths: result };
+}
+
+/** Reads everything the module needs about `paths` in one command. */
+export async function readHostState(ctx: ModuleContext, paths: readonly string[], options: ReadOptions = {}): Promise<HostState> {
+  const opts = `${options.content ? 'c' : ''}${options.sha1 ? 's' : ''}${options.dirEmpty ? 'd' : ''}${options.tree ? 'R' : ''}-`;
+  const result = await ctx.connection.run({ argv: ['/bin/sh', '-c', READ_SCRIPT, 'typebook-read', opts, ...paths] }, { become: ctx.become, env: ctx.environment });
+  if (result.rc !== 0) throw new Error(`reading ${paths.join(', ')} failed: ${result.stderr.trim() || `exit ${result.rc}`}`);
+  return parseReadOutput(result.stdout, paths);
+}
+
+// ---------------------------------------------------------------------------------------------- attributes
+
+export interface WantedAttributes {
+  mode?: ModeArg;
+  owner?: string;
+  group?: string;
+}
+
+/** What has to change on an existing object (or on one about to be created with `base` bits). */
+export interface AttributeChange {
+  mode?: number;
+  owner?: string;
+  group?: string;
+  before: Record<string, string>;
+  after: Record<string, string>;
+}
+
+function sameOwner(wanted: string, name: string | undefined, id: number): boolean {
+  return wanted === name || wanted === String(id);
+}
+
+/**
+ * Compares the wanted attributes with the object's: the mode to set (resolved against its current bits),
+ * the owner/group to set; empty when nothing differs. Throws ModeError for a mode Ansible refuses.
+ */
+export function attributeChange(wanted: WantedAttributes, current: { mode: number; isDir: boolean; uid: number; gid: number; owner?: string; group?: string }, umask: number): AttributeChange {
+  const change: AttributeChange = { before: {}, after: {} };
+  if (wanted.owner !== undefined && !sameOwner(wanted.owner, current.owner, current.uid)) {
+    change.owner = wanted.owner;
+    change.before.owner = current.owner ?? String(current.uid);
+    change.after.owner = wanted.owner;
+  }
+  if (wanted.group !== undefined && !sameOwner(wanted.group, current.group, current.gid)) {
+    change.group = wanted.group;
+    change.before.group = current.group ?? String(current.gid);
+    change.after.group = wanted.group;
+  }
+  if (wanted.mode !== undefined) {
+    const mode = resolveMode(wanted.mode, current, umask);
+    if (mode !== current.mode) {
+      change.mode = mode;
+      change.before.mode = octalString(current.mode);
+      change.after.mode = octalString(mode);
+    }
+  }
+  return change;
+}
+
+export function hasChange(change: AttributeChange): boolean {
+  return change.mode !== undefined || change.owner !== undefined || change.group !== undefined;
+}
+
+/** A new file's bits before its `mode` is applied: 0666 & ~umask, as Ansible's atomic_move leaves it. */
+export function defaultFileMode(umask: number): number {
+  return 0o666 & ~umask;
+}
+
+// ---------------------------------------------------------------------------------------------- writing
+
+/** The result's stat, printed by the write and attribute scripts after their change. */
+const FINAL_STAT = `LC_ALL=C stat -L -c '${STAT_FORMAT}' -- "$p"`;
+
+/*
+ * $1 target  $2 mode (octal)  $3 owner  $4 group  $5 make backup (y/'')  $6 create parent dirs (y/'')
+ * then the validate command's words with `%s` already replaced by the temp path ($7); content on stdin.
+ * The temp file is created exclusively (noclobber) next to the target so the final mv is an atomic rename.
+ */
+const WRITE_SCRIPT = `set -e
+p=$1 mode=$2 owner=$3 group=$4 backup=$5 mkparents=$6 t=$7
+shift 7
+d=$(dirname -- "$p")
+if [ -n "$mkparents" ] && [ ! -d "$d" ]; then mkdir -p -- "$d"; fi
+(set -C; : > "$t")
+trap 'rm -f -- "$t"' EXIT
+cat > "$t"
+chmod -- "$mode" "$t"
+if [ -n "$owner$group" ]; then chown -- "$owner\${group:+:$group}" "$t"; fi
+if [ $# -gt 0 ]; then
+  set +e
+  "$@"
+  rc=$?
+  set -e
+  if [ $rc -ne 0 ]; then printf '\\n%s\\n' "typebook-validate-rc:$rc"; exit 3; fi
+fi
+if [ -n "$backup" ] && [ -e "$p" ]; then
+  b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"
+  cp -p -- "$p" "$b"
+  printf '%s\\n' "typebook-backup:$b"
+fi
+mv -f -- "$t" "$p"
+trap - EXIT
+printf 'typebook-stat:%s\\n' "$(${FINAL_STAT})"`;
+
+export interface WriteRequest {
+  /** the file to replace (links already resolved where the module follows them) */
+  path: string;
+  data: Buffer;
+  /** final permission bits */
+  mode: number;
+  /** owner/group to set; for an existing file, its own (Ansible's atomic_move keeps them) */
+  owner?: string;
+  group?: string;
+  backup?: boolean;
+  createParents?: boolean;
+  /** Ansible's `validate`: a command with `%s` standing for the new file */
+  validate?: string;
+}
+
+export type WriteOutcome =
+  | { ok: true; stat: StatFields; backupFile?: string }
+  | { ok: false; msg: string; rc?: number; stdout?: string; stderr?: string; validateFailed?: boolean };
+
+/** The validate command's words with %s replaced by `file` (and %% by %), as Python's `validate % file`. */
+export function validateArgv(validate: string, file: string): string[] {
+  return shellSplit(validate).map((word) => word.replace(/%(%|s)/g, (_m, c: string) => (c === '%' ? '%' : file)));
+}
+
+function tempName(path: string): string {
+  const random = Math.random().toString(36).slice(2, 10);
+  return posix.join(posix.dirname(path), `.${posix.basename(path)}.typebook.${random}`);
+}
+
+/** Writes the file atomically (validate, backup, mode, owner) in one command. */
+export async function writeFileOnHost(ctx: ModuleContext, request: WriteRequest): Promise<WriteOutcome> {
+  const temp = tempName(request.path);
+  if (request.validate !== undefined && !request.validate.includes('%s')) return { ok: false, msg: `validate must contain %s: ${request.validate}` };
+  const validate = request.validate === undefined ? [] : validateArgv(request.validate, temp);
+  const argv = ['/bin/sh', '-c', WRITE_SCRIPT, 'typebook-write', request.path, request.mode.toString(8), request.owner ?? '', request.group ?? '',
+    request.backup ? 'y' : '', request.createParents ? 'y' : '', temp, ...validate];
+  const result = await ctx.connection.run({ argv }, { stdin: request.data, become: ctx.become, env: ctx.environment });
+  const validateRc = /\ntypebook-validate-rc:(\d+)\n$/.exec(result.stdout);
+  if (result.rc === 3 && validateRc) {
+    return { ok: false, validateFailed: true, msg: 'failed to validate', rc: Number(validateRc[1]), stdout: result.stdout.slice(0, validateRc.index), stderr: result.stderr };
+  }
+  const statLine = /^typebook-stat:(.*)$/m.exec(result.stdout);
+  if (result.rc !== 0 || !statLine) return { ok: false, msg: `could not write ${request.path}: ${result.stderr.trim() || `exit ${result.rc}`}` };
+  const backup = /^typebook-backup:(.*)$/m.exec(result.stdout);
+  return { ok: true, stat: parseStatLine(statLine[1]!), ...(backup ? { backupFile: backup[1]! } : {}) };
+}
+
+/*
+ * $1 path  $2 mode (octal or '')  $3 owner  $4 group  $5 'h' to chown the link itself
+ */
+const ATTRIBUTES_SCRIPT = `set -e
+p=$1 mode=$2 owner=$3 group=$4 nofollow=$5
+if [ -n "$mode" ]; then chmod -- "$mode" "$p"; fi
+if [ -n "$owner$group" ]; then chown \${nofollow:+-h} -- "$owner\${group:+:$group}" "$p"; fi
+printf 'typebook-stat:%s\\n' "$(${FINAL_STAT} 2>/dev/null || LC_ALL=C stat -c '${STAT_FORMAT}' -- "$p")"`;
+
+/** Sets mode/owner/group of an existing object in one command; the object's new stat, or a failure message. */
+export async function setAttributesOnHost(ctx: ModuleContext, path: string, change: AttributeChange, options: { noFollow?: boolean } = {}): Promise<{ ok: true; stat: StatFields } | { ok: false; msg: string }> {
+  const argv = ['/bin/sh', '-c', ATTRIBUTES_SCRIPT, 'typebook-attrs', path, change.mode === undefined ? '' : change.mode.toString(8),
+    change.owner ?? '', change.group ?? '', options.noFollow ? 'h' : ''];
+  const result = await ctx.connection.run({ argv }, { become: ctx.become, env: ctx.environment });
+  const statLine = /^typebook-stat:(.*)$/m.exec(result.stdout);
+  if (result.rc !== 0 || !statLine) {
+    const said = result.stderr.trim();
+    const what = /chown/.test(said) ? 'chown failed' : /chmod/.test(said) ? 'chmod failed' : 'setting attributes failed';
+    return { ok: false, msg: `${what}: ${said || `exit ${result.rc}`}` };
+  }
+  return { ok: true, stat: parseStatLine(statLine[1]!) };
+}
+
+// ---------------------------------------------------------------------------------------------- results and diffs
+
+/** The file fields Ansible adds to a result (uid, gid, owner, group, mode, size, state). */
+export function fileResultFields(stat: StatFields): Record<string, unknown> {
+  return {
+    uid: stat.uid, gid: stat.gid, owner: stat.owner ?? String(stat.uid), group: stat.group ?? String(stat.gid),
+    mode: octalString(stat.mode), size: stat.size, state: stat.type === 'directory' ? 'directory' : stat.type === 'link' ? 'link' : stat.nlink > 1 ? 'hard' : 'file',
+  };
+}
+
+/** Ansible's max_file_size_for_diff default: larger files are not shown */
+const MAX_DIFF_BYTES = 104448;
+
+function showable(data: Buffer | undefined, what: string): string {
+  if (data === undefined) return '';
+  if (data.length > MAX_DIFF_BYTES) return `(${what} is larger than ${MAX_DIFF_BYTES} bytes: not shown)\n`;
+  if (data.subarray(0, 8192).includes(0)) return `(${what} is binary: not shown)\n`;
+  return data.toString('utf8');
+}
+
+/** The content diff of a file: before/after text, with Ansible's headers. */
+export function contentDiff(beforeHeader: string, before: Buffer | undefined, afterHeader: string, after: Buffer | undefined): Diff {
+  return { before: showable(before, 'the old content'), after: showable(after, 'the new content'), beforeHeader, afterHeader };
+}
+
+/** Ansible's attribute diff ({before: {mode: '0644'}, after: {mode: '0600'}}) as text lines. */
+export function attributesDiff(header: string, before: Record<string, unknown>, after: Record<string, unknown>): Diff {
+  const text = (values: Record<string, unknown>) => Object.entries(values).map(([k, v]) => `${k}: ${String(v)}\n`).join('');
+  return { before: text(before), after: text(after), beforeHeader: header, afterHeader: header };
+}
+
+/** The message of a failed ModeError or other controller-side refusal. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---------------------------------------------------------------------------------------------- Python regexes on bytes
+
+/** Text as Python's bytes: each byte one char (latin1), so regexes and lengths work per byte as on bytes in Python. */
+export function toBinary(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/**
+ * A Python `re` pattern compiled for searching bytes (lines kept as latin1 strings). Python's `$` also matches
+ * before a final newline and its `.` takes `\r`: both are rewritten here before the shared translation.
+ */
+export function pythonBytesRegex(pattern: string): { regex: RegExp; multiline: boolean } {
+  const inline = /^\(\?([aiLmsux]+)\)/.exec(pattern)?.[1] ?? '';
+  const multiline = inline.includes('m');
+  const dotAll = inline.includes('s');
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      out += c + (pattern[i + 1] ?? '');
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+      if (pattern[i + 1] === '^') out += pattern[++i];
+      if (pattern[i + 1] === ']') out += pattern[++i];
+    } else if (c === '$' && !multiline) out += '(?=\\n?\\Z)';
+    else if (c === '.' && !dotAll) out += '[^\\n]';
+    else out += c;
+  }
+  const global = pythonRegex(toBinary(out));
+  return { regex: new RegExp(global.source, global.flags.replace('g', '')), multiline };
+}
