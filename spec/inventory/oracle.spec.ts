@@ -206,8 +206,8 @@ describe('inventory: typebook against ansible-core 2.14', function () {
         expect(ours).to.equal(theirs.stdout);
       });
 
-      it('--host: the merged variables of single hosts', async function () {
-        if (c.hosts.length === 0) this.skip();
+      // a fixture lists the hosts worth a --host call, and whether its --graph is compared (each costs an ansible call)
+      if (c.hosts.length > 0) it('--host: the merged variables of single hosts', async function () {
         for (const name of c.hosts) {
           const theirs = await host(c, name);
           expect(theirs.code, theirs.stderr).to.equal(0);
@@ -215,8 +215,7 @@ describe('inventory: typebook against ansible-core 2.14', function () {
         }
       });
 
-      it('--graph and --graph --vars: the same tree, byte for byte', async function () {
-        if (!c.graph) this.skip();
+      if (c.graph) it('--graph and --graph --vars: the same tree, byte for byte', async function () {
         const [plain, withVars] = await Promise.all([graph(c, false), graph(c, true)]);
         expect(inventoryGraph(inv) + '\n').to.equal(plain.stdout);
         expect(inventoryGraph(inv, 'all', true) + '\n').to.equal(withVars.stdout);
