@@ -3,6 +3,7 @@
  * (`sysctl`, `ansible.posix.sysctl`). The playbook schema is assembled from this list.
  */
 import type { ModuleDefinition } from './module.js';
+import apt from './apt.js';
 import assert from './assert.js';
 import blockinfile from './blockinfile.js';
 import copy from './copy.js';
@@ -14,15 +15,21 @@ import command from './command.js';
 import debug from './debug.js';
 import fail from './fail.js';
 import meta from './meta.js';
+import packageModule from './package.js';
 import pause from './pause.js';
 import ping from './ping.js';
 import set_fact from './set_fact.js';
+import service from './service.js';
 import setup from './setup.js';
 import shell from './shell.js';
+import sysctl from './sysctl.js';
+import uri from './uri.js';
+import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  assert, blockinfile, command, copy, debug, fail, file, ini_file, lineinfile, meta, pause, ping, set_fact, setup, shell, template, wait_for_connection,
+  apt, assert, blockinfile, command, copy, debug, fail, file, ini_file, lineinfile, meta, packageModule, pause, ping, service, set_fact, setup, shell, sysctl,
+  template, uri, wait_for, wait_for_connection,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

@@ -1,0 +1,74 @@
+/** package (apt on Debian) on real lab hosts with hello from the lab repository, and against Ansible's package. */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CountingConnection } from '../../lib/connection/index.js';
+import type { Lab } from '../../lib/lab/index.js';
+import pkg from '../../lib/modules/package.js';
+import { checkedArgs, labConnection, runModule } from './harness.js';
+import { labSsh, useLab } from '../lab/fixture.js';
+
+/** `ansible HOST -m MODULE -a JSON` against the lab (an empty ansible.cfg: 2.14 refuses ANSIBLE_CONFIG=/dev/null). */
+function ansible(lab: Lab, host: string, module: string, args: Record<string, unknown>): Promise<{ status: string; result: Record<string, unknown> }> {
+  const config = join(mkdtempSync(join(tmpdir(), 'typebook-ansible-')), 'ansible.cfg');
+  writeFileSync(config, '');
+  return new Promise((resolve, reject) => {
+    execFile(
+      'ansible',
+      [host, '-i', lab.inventoryPath, '-m', module, '-a', JSON.stringify(args), '-e', 'ansible_python_interpreter=/usr/bin/python3'],
+      { env: { ...process.env, ANSIBLE_CONFIG: config, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, timeout: 60_000 },
+      (_err, stdout, stderr) => {
+        rmSync(dirname(config), { recursive: true, force: true });
+        const m = /^\S+ \| (\S+) => (\{[\s\S]*\})\s*$/m.exec(stdout);
+        if (!m) return reject(new Error(`unexpected ansible output: ${stdout}${stderr}`));
+        resolve({ status: m[1]!, result: JSON.parse(m[2]!) as Record<string, unknown> });
+      },
+    );
+  });
+}
+
+describe('package module', function () {
+  this.timeout(60_000);
+  let node1: CountingConnection;
+  after(async () => {
+    await node1?.close();
+  });
+  const fixture = useLab({ hosts: 1, name: 'mod-package', packages: ['hello'] });
+  const counted = async (args: Record<string, unknown>, options: { check?: boolean } = {}) => {
+    const before = node1.roundTrips;
+    const result = await runModule(pkg, args, node1, options);
+    return { result, trips: node1.roundTrips - before };
+  };
+  before(() => {
+    node1 = labConnection(fixture.lab, 'node1');
+  });
+
+  it('installs with apt (2 round trips), then changes nothing (1); Ansible agrees', async () => {
+    expect((await counted({ name: 'hello', state: 'present' }, { check: true })).result.changed).to.equal(true);
+    const first = await counted({ name: 'hello', state: 'present' });
+    expect(first.result.changed).to.equal(true);
+    expect(first.trips).to.equal(2);
+    expect((await labSsh(fixture.lab, 'node1', "dpkg-query -W -f '${db:Status-Abbrev}' hello")).stdout).to.equal('ii ');
+    const again = await counted({ name: ['hello'], state: 'present', use: 'apt' });
+    expect(again.result.changed).to.equal(false);
+    expect(again.trips).to.equal(1);
+    const { status, result } = await ansible(fixture.lab, 'node1', 'ansible.builtin.package', { name: 'hello', state: 'present' });
+    expect(status).to.equal('SUCCESS');
+    expect(result.changed).to.equal(false);
+  });
+
+  it('typebook finds nothing to change after Ansible removed it', async () => {
+    expect((await ansible(fixture.lab, 'node1', 'ansible.builtin.package', { name: 'hello', state: 'absent' })).status).to.equal('CHANGED');
+    expect((await counted({ name: 'hello', state: 'absent' })).result.changed).to.equal(false);
+  });
+
+  it('refuses other package managers and bad arguments clearly', async () => {
+    const { result, trips } = await counted({ name: 'hello', state: 'present', use: 'yum' });
+    expect(result).to.deep.equal({ changed: false, failed: true, msg: "use: yum is not supported: typebook's package module manages packages with apt only (use: auto or apt)" });
+    expect(trips).to.equal(0);
+    expect(() => checkedArgs(pkg, { name: 'hello' })).to.throw(/state/);
+    expect(() => checkedArgs(pkg, { name: 'hello', state: 'present', usee: 'apt' })).to.throw(/did you mean 'use'/);
+  });
+});

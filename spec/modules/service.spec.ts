@@ -1,0 +1,151 @@
+/** service on real lab hosts (SysV init, no systemd) with haproxy from the lab repo, and against Ansible's service. */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CountingConnection } from '../../lib/connection/index.js';
+import type { Lab } from '../../lib/lab/index.js';
+import service, { sysvRunning } from '../../lib/modules/service.js';
+import { resolveAliases } from '../../lib/playbook/module-args.js';
+import { labSsh, useLab } from '../lab/fixture.js';
+import { checkedArgs, labConnection, runModule } from './harness.js';
+
+/** `ansible HOST -m MODULE -a JSON` against the lab (an empty ansible.cfg: 2.14 refuses ANSIBLE_CONFIG=/dev/null). */
+function ansible(lab: Lab, host: string, module: string, args: Record<string, unknown>): Promise<{ status: string; result: Record<string, unknown> }> {
+  const config = join(mkdtempSync(join(tmpdir(), 'typebook-ansible-')), 'ansible.cfg');
+  writeFileSync(config, '');
+  return new Promise((resolve, reject) => {
+    execFile(
+      'ansible',
+      [host, '-i', lab.inventoryPath, '-m', module, '-a', JSON.stringify(args), '-e', 'ansible_python_interpreter=/usr/bin/python3'],
+      { env: { ...process.env, ANSIBLE_CONFIG: config, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, timeout: 60_000 },
+      (_err, stdout, stderr) => {
+        rmSync(dirname(config), { recursive: true, force: true });
+        const m = /^\S+ \| (\S+) => (\{[\s\S]*\})\s*$/m.exec(stdout);
+        if (!m) return reject(new Error(`unexpected ansible output: ${stdout}${stderr}`));
+        resolve({ status: m[1]!, result: JSON.parse(m[2]!) as Record<string, unknown> });
+      },
+    );
+  });
+}
+
+describe('service module', function () {
+  this.timeout(60_000);
+  let node1: CountingConnection;
+  after(async () => {
+    await node1?.close();
+  });
+  const fixture = useLab({ hosts: 1, name: 'mod-service' });
+  const running = async () => (await labSsh(fixture.lab, 'node1', 'service haproxy status')).code === 0;
+  const counted = async (args: Record<string, unknown>, options: { check?: boolean } = {}) => {
+    const before = node1.roundTrips;
+    const result = await runModule(service, args, node1, options);
+    return { result, trips: node1.roundTrips - before };
+  };
+
+  before(async function () {
+    this.timeout(120_000);
+    node1 = labConnection(fixture.lab, 'node1');
+    const install = await labSsh(fixture.lab, 'node1', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy');
+    expect(install.code, install.stderr).to.equal(0);
+  });
+
+  it('reads a SysV status as Ansible does', () => {
+    expect(sysvRunning('haproxy', 0, 'haproxy is running.\n')).to.equal(true);
+    expect(sysvRunning('haproxy', 3, 'haproxy not running.\n')).to.equal(false);
+    expect(sysvRunning('x', 0, 'x is not running\n')).to.equal(false);
+    expect(sysvRunning('x', 0, 'line one\nline two\nline three\n')).to.equal(true);
+    expect(sysvRunning('x', 5, 'line one\nline two\nline three\n')).to.equal(undefined);
+  });
+
+  it('stops a running service (2 round trips), then changes nothing (1)', async () => {
+    expect(await running()).to.equal(true); // the package's install started it
+    const first = await counted({ name: 'haproxy', state: 'stopped' });
+    expect(first.result).to.deep.equal({ changed: true, name: 'haproxy', state: 'stopped' });
+    expect(first.trips).to.equal(2);
+    expect(await running()).to.equal(false);
+    const second = await counted({ name: 'haproxy', state: 'stopped' });
+    expect(second.result).to.deep.equal({ changed: false, name: 'haproxy', state: 'stopped' });
+    expect(second.trips).to.equal(1);
+  });
+
+  it('check mode says it would start, and starts nothing (1 round trip)', async () => {
+    const { result, trips } = await counted({ name: 'haproxy', state: 'started' }, { check: true });
+    expect(result.changed).to.equal(true);
+    expect(trips).to.equal(1);
+    expect(await running()).to.equal(false);
+  });
+
+  it('starts it, idempotently; Ansible then finds nothing to change', async () => {
+    expect((await counted({ name: 'haproxy', state: 'started' })).result.changed).to.equal(true);
+    expect(await running()).to.equal(true);
+    const again = await counted({ name: 'haproxy', state: 'started' });
+    expect(again.result.changed).to.equal(false);
+    expect(again.trips).to.equal(1);
+    const { status, result } = await ansible(fixture.lab, 'node1', 'ansible.builtin.service', { name: 'haproxy', state: 'started' });
+    expect(status).to.equal('SUCCESS');
+    expect(result.changed).to.equal(false);
+  });
+
+  it('finds nothing to change after Ansible stopped it and disabled it', async () => {
+    expect((await ansible(fixture.lab, 'node1', 'ansible.builtin.service', { name: 'haproxy', state: 'stopped', enabled: false })).status).to.equal('CHANGED');
+    const { result, trips } = await counted({ name: 'haproxy', state: 'stopped', enabled: false });
+    expect(result).to.deep.equal({ changed: false, name: 'haproxy', enabled: false, state: 'stopped' });
+    expect(trips).to.equal(1);
+  });
+
+  it('enables it with update-rc.d; Ansible agrees', async () => {
+    expect((await labSsh(fixture.lab, 'node1', 'ls /etc/rc2.d/S??haproxy')).code).to.not.equal(0);
+    const { result } = await counted({ name: 'haproxy', enabled: true });
+    expect(result).to.deep.equal({ changed: true, name: 'haproxy', enabled: true });
+    expect((await labSsh(fixture.lab, 'node1', 'ls /etc/rc2.d/S??haproxy')).code).to.equal(0);
+    expect((await counted({ name: 'haproxy', enabled: true })).result.changed).to.equal(false);
+    expect((await ansible(fixture.lab, 'node1', 'ansible.builtin.service', { name: 'haproxy', enabled: true })).result.changed).to.equal(false);
+  });
+
+  it('reloaded starts a stopped service; restarted always restarts (new process)', async () => {
+    expect((await counted({ name: 'haproxy', state: 'reloaded' })).result).to.include({ changed: true, state: 'started' });
+    expect(await running()).to.equal(true);
+    const pidBefore = (await labSsh(fixture.lab, 'node1', 'cat /var/run/haproxy.pid')).stdout;
+    const { result, trips } = await counted({ name: 'haproxy', state: 'restarted', sleep: 1 });
+    expect(result).to.deep.equal({ changed: true, name: 'haproxy', state: 'started' });
+    expect(trips).to.equal(2);
+    expect(await running()).to.equal(true);
+    expect((await labSsh(fixture.lab, 'node1', 'cat /var/run/haproxy.pid')).stdout).to.not.equal(pidBefore);
+  });
+
+  it('with pattern, reads the process table (and never matches its own command)', async () => {
+    expect((await counted({ name: 'haproxy', state: 'started', pattern: '/usr/sbin/haproxy -f' })).result.changed).to.equal(false);
+    const absent = await counted({ name: 'haproxy', state: 'stopped', pattern: 'typebook-never-running-daemon' });
+    expect(absent.result.changed).to.equal(false);
+    expect(absent.trips).to.equal(1);
+    expect(await running()).to.equal(true);
+  });
+
+  it('accepts the systemd module\'s common arguments (daemon_reload does nothing under SysV init)', async () => {
+    expect(service.aliases).to.include.members(['ansible.builtin.systemd', 'ansible.builtin.systemd_service', 'systemd']);
+    const args = resolveAliases(service, { unit: 'haproxy', state: 'started', 'daemon-reload': true }).args;
+    const { result, trips } = await counted(args);
+    expect(result.changed).to.equal(false);
+    expect(trips).to.equal(1);
+  });
+
+  it('fails clearly for a service this SysV host does not have', async () => {
+    const { result } = await counted({ name: 'no-such-service', state: 'started' });
+    expect(result.failed).to.equal(true);
+    expect(result.msg).to.match(/no \/etc\/init\.d\/no-such-service .*SysV init, no systemd/);
+  });
+
+  it('reports a failing init script with its message', async () => {
+    await labSsh(fixture.lab, 'node1', `printf '#!/bin/sh\\ncase "$1" in status) exit 3;; *) echo "cannot $1: broken on purpose" >&2; exit 1;; esac\\n' > /etc/init.d/broken && chmod +x /etc/init.d/broken`);
+    const { result } = await counted({ name: 'broken', state: 'started' });
+    expect(result).to.include({ failed: true, msg: 'cannot start: broken on purpose\n' });
+  });
+
+  it('refuses bad arguments', async () => {
+    expect(() => checkedArgs(service, { name: 'haproxy', stat: 'started' })).to.throw(/did you mean 'state'/);
+    expect(() => checkedArgs(service, { name: 'haproxy', state: 'running' })).to.throw(/started/);
+    expect((await counted({ name: 'haproxy' })).result).to.deep.equal({ changed: false, failed: true, msg: 'one of the following is required: state, enabled' });
+  });
+});
