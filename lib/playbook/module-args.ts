@@ -7,8 +7,8 @@ import type { ValidateFunction } from 'ajv';
 import { coerce, isPlainObject, type JsonSchema } from '../modules/coerce.js';
 import type { ModuleDefinition } from '../modules/module.js';
 import { keyPositionOf, problem, type Problem, type SourcePos } from '../source/index.js';
-import { templatable, toPlain } from './schema.js';
-import { explainErrors, schemaValidator } from './validate.js';
+import { explainErrors } from './validate.js';
+import { moduleSchemas, moduleValidator } from './validators.js';
 
 interface Compiled {
   strict: JsonSchema;
@@ -20,10 +20,8 @@ const compiled = new WeakMap<ModuleDefinition, Compiled>();
 function compile(module: ModuleDefinition): Compiled {
   let c = compiled.get(module);
   if (!c) {
-    const strict = { ...toPlain(module.args), title: `module ${module.name}` };
-    const loose = { ...templatable(strict), title: `module ${module.name}` };
-    const ajv = schemaValidator();
-    c = { strict, loose: ajv.compile(loose), exact: ajv.compile(strict) };
+    const schemas = moduleSchemas(module);
+    c = { strict: schemas.exact, loose: moduleValidator(module, 'loose', schemas.loose), exact: moduleValidator(module, 'exact', schemas.exact) };
     compiled.set(module, c);
   }
   return c;

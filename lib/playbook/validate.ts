@@ -6,28 +6,15 @@
  * So errors are pruned: where the value's type matches a branch, only that branch's errors are kept;
  * where it matches none, one "found X, expected A or B" replaces them all.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { JsonSchema } from '../modules/coerce.js';
 import { findModule } from '../modules/index.js';
 import { didYouMean, keyPositionOf, positionAt, problem, type Problem } from '../source/index.js';
-import { buildSchemas, includeKeywords, unsupportedKeywords, type SchemaKind } from './schema.js';
+import { includeKeywords, unsupportedKeywords, type SchemaKind } from './schema.js';
+import { documentValidator } from './validators.js';
 
-let ajv: Ajv | undefined;
+export { schemaValidator } from './validators.js';
 
-/** The shared ajv instance, holding the assembled schemas; compiled once, on first use. */
-export function schemaValidator(): Ajv {
-  if (!ajv) {
-    ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true });
-    ajv.addSchema(buildSchemas(false), 'typebook');
-  }
-  return ajv;
-}
-
-function validatorFor(kind: SchemaKind): ValidateFunction {
-  return schemaValidator().getSchema(`typebook#/$defs/${kind}`)!;
-}
-
-/** Validates data loaded from YAML against one kind of typebook file; returns its problems. */
 const documentNames: Record<SchemaKind, string> = {
   playbook: 'a playbook is a list of plays',
   tasks: 'a tasks file is a list of tasks',
@@ -38,7 +25,7 @@ const documentNames: Record<SchemaKind, string> = {
 };
 
 export function validateDocument(kind: SchemaKind, data: unknown): Problem[] {
-  const validate = validatorFor(kind);
+  const validate = documentValidator(kind);
   if (validate(data)) return [];
   return explainErrors(validate.errors ?? [], data).map((p) =>
     p.message.startsWith('the document is ') ? { ...p, message: `${documentNames[kind]}, this is ${p.message.slice('the document is '.length)}`, expected: undefined } : p,
