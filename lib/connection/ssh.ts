@@ -418,7 +418,11 @@ export class SshConnection implements Connection {
           reject(error);
         }
       };
-      client.on('ready', () => settle(undefined));
+      client.on('ready', () => {
+        // without it, Nagle's algorithm and the peer's delayed ACK hold each small request ~40 ms: every round trip
+        client.setNoDelay(true);
+        settle(undefined);
+      });
       client.on('error', (err: SshError) => {
         if (!settled) {
           settle(hostKeyFailure ?? this.classify(where, err, tried));

@@ -15,8 +15,13 @@ import { parseSections, runScript } from './system-state.js';
 
 const APT_ENV: Readonly<Record<string, string>> = { DEBIAN_FRONTEND: 'noninteractive', DEBIAN_PRIORITY: 'critical', LANG: 'C', LC_ALL: 'C', LC_MESSAGES: 'C', LC_CTYPE: 'C' };
 const DPKG_QUERY_FORMAT = '${Package}\\t${db:Status-Abbrev}\\t${Version}\\n';
+const DPKG_STATUS_FORMAT = '${Package}\\t${db:Status-Abbrev}\\n';
 
-/** $1 update (yes/no), $2 cache_valid_time, $3 check (1/0), $4 lock timeout, $5 default release, then names. */
+/**
+ * $1 update (yes/no), $2 cache_valid_time, $3 check (1/0), $4 lock timeout, $5 default release, $6 which names
+ * need apt-cache policy (all, missing = not installed, none), then names. apt-cache policy loads the whole
+ * package cache (most of the read's time): a name that is installed and wanted at any version needs none.
+ */
 const READ_SCRIPT = String.raw`
 if ! command -v apt-get >/dev/null 2>&1; then
   section nomgr; for m in dnf yum zypper apk pacman pkg; do command -v "$m" >/dev/null 2>&1 && echo "$m" && break; done; exit 0
@@ -37,11 +42,20 @@ if [ "$1" = yes ] && [ $((before + $2)) -lt "$(date +%s)" ]; then
   fi
 fi
 section cache_after; stamp
-release=$5; shift 5
+release=$5; policy=$6; shift 6
 [ $# -gt 0 ] || exit 0
 section dpkg; dpkg-query -W -f '${DPKG_QUERY_FORMAT}' "$@" 2>/dev/null
 section auto; apt-mark showauto "$@" 2>/dev/null
 section policy
+[ "$policy" = none ] && exit 0
+if [ "$policy" = missing ]; then
+  ok=$(dpkg-query -W -f '${DPKG_STATUS_FORMAT}' "$@" 2>/dev/null | awk -F'\t' 'substr($2, 1, 2) == "ii" { print $1 }')
+  need=""
+  for n in "$@"; do printf '%s\n' "$ok" | grep -qxF -- "$n" || need="$need $n"; done
+  # names are checked against ^[a-z0-9][a-z0-9+.:-]*$ before they get here: splitting $need is safe
+  set -- $need
+  [ $# -gt 0 ] || exit 0
+fi
 if [ -n "$release" ]; then apt-cache -o APT::Default-Release="$release" policy "$@" 2>/dev/null; else apt-cache policy "$@" 2>/dev/null; fi
 exit 0
 `;
@@ -241,7 +255,8 @@ export async function runApt(args: AptArgs, ctx: ModuleContext, options: { forPa
   const lockTimeout = String(args.lock_timeout ?? 60);
   const names = [...new Set(specs.map((s) => s.name))];
 
-  const read = await runScript(ctx, READ_SCRIPT, [wantsUpdate ? 'yes' : 'no', String(args.cache_valid_time ?? 0), ctx.check ? '1' : '0', lockTimeout, args.default_release ?? '', ...names], { env: APT_ENV });
+  const policy = state === 'absent' ? 'none' : state === 'latest' || args.only_upgrade || specs.some((s) => s.cmp !== undefined) ? 'all' : 'missing';
+  const read = await runScript(ctx, READ_SCRIPT, [wantsUpdate ? 'yes' : 'no', String(args.cache_valid_time ?? 0), ctx.check ? '1' : '0', lockTimeout, args.default_release ?? '', policy, ...names], { env: APT_ENV });
   if (read.rc !== 0) return { changed: false, failed: true, msg: `reading the package state failed: ${read.stderr.trim() || `exit code ${read.rc}`}` };
   const facts = parseSections(read.stdout);
   if (facts.has('nomgr')) {
