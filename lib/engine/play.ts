@@ -137,7 +137,7 @@ export class PlayRunner {
   private async runBatch(maxFailPct: number | undefined, maxFail: number | undefined): Promise<void> {
     this.failureRules = { maxFailPct, maxFail, batchSize: this.batch.length, failedAtStart: this.batch.filter((h) => !this.activeHosts([h]).length).length };
     const playCtx: Context = { keywords: [this.play.keywords], roles: [], blocks: [] };
-    const gather = this.play.keywords.gather_facts === undefined || isFlagSet(this.templar, this.play.keywords.gather_facts, {}, this.play.pos);
+    const gather = this.play.keywords.gather_facts === undefined || isFlagSet(this.templar, this.play.keywords.gather_facts, this.playVars(), this.play.pos);
     if (gather) await this.gatherFacts(playCtx);
     for (const section of [this.play.preTasks, this.play.tasks, this.play.postTasks]) {
       await this.runItems(section, playCtx);
@@ -258,7 +258,7 @@ export class PlayRunner {
         groups.set(resolved, [...(groups.get(resolved) ?? []), host]);
         this.record(host, { status: 'ok', changed: false, ignored: false, result: { changed: false, include: resolved }, durationMs: performance.now() - started }, id, name, false);
       } catch (err) {
-        this.record(host, { status: 'failed', changed: false, ignored: isFlagSet(this.templar, keywords.ignore_errors, {}, item.pos), result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: performance.now() - started }, id, name);
+        this.record(host, { status: 'failed', changed: false, ignored: isFlagSet(this.templar, keywords.ignore_errors, this.playVars(), item.pos), result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: performance.now() - started }, id, name);
       }
     }
     this.emit({ type: 'task_end', id, task: name });
@@ -340,6 +340,14 @@ export class PlayRunner {
     }
   }
 
+  /**
+   * Variables for play-wide keywords (force_handlers, throttle, any_errors_fatal...): the play's, seen from
+   * the batch's first host, as Ansible templates them with the play's variables.
+   */
+  private playVars(): Vars {
+    return this.store.view(this.batch[0] ?? this.allHosts[0] ?? 'localhost', { play: this.play });
+  }
+
   /** the variable scope of a task for a host */
   private scope(ctx: Context, host: string, taskVars: Vars): Scope {
     return {
@@ -388,7 +396,7 @@ export class PlayRunner {
         this.applyOutcome(task, ctx, h, outcome, id, name);
       }
     } else {
-      const throttle = keywords.throttle !== undefined ? Number(this.templar.renderData(keywords.throttle, {}, task.pos)) : 0;
+      const throttle = keywords.throttle !== undefined ? Number(this.templar.renderData(keywords.throttle, this.playVars(), task.pos)) : 0;
       const limit = Math.max(1, Math.min(this.options.forks, throttle > 0 ? throttle : Infinity));
       await eachLimited(hosts, limit, async (host) => {
         const outcome = await this.runner.run(task, host, this.store.view(host, this.scope(ctx, host, task.vars)), keywords, this.itemReporter(host, id, name));
@@ -412,7 +420,7 @@ export class PlayRunner {
   }
 
   private activeHostsOrForced(hosts: readonly string[]): string[] {
-    const forced = this.options.forceHandlers || isFlagSet(this.templar, this.play.keywords.force_handlers, {}, this.play.pos);
+    const forced = this.options.forceHandlers || isFlagSet(this.templar, this.play.keywords.force_handlers, this.playVars(), this.play.pos);
     return hosts.filter((h) => {
       const s = this.hostState.get(h)!;
       if (s.unreachable || s.ended) return false;
@@ -596,7 +604,7 @@ export class PlayRunner {
   /** any_errors_fatal, max_fail_percentage (per batch, must be exceeded), max_fail (whole play) */
   private async checkFailureRules(keywords?: ReturnType<typeof foldKeywords>, outcomes?: Map<string, Outcome>): Promise<void> {
     const failedNow = [...(outcomes ?? [])].filter(([, o]) => (o.status === 'failed' || o.status === 'unreachable') && !o.ignored).map(([h]) => h);
-    const anyFatal = keywords?.any_errors_fatal !== undefined ? isFlagSet(this.templar, keywords.any_errors_fatal, {}, this.play.pos) : false;
+    const anyFatal = keywords?.any_errors_fatal !== undefined ? isFlagSet(this.templar, keywords.any_errors_fatal, this.playVars(), this.play.pos) : false;
     const failedInBatch = this.batch.filter((h) => this.hostState.get(h)!.failed || this.hostState.get(h)!.unreachable).length - this.failureRules.failedAtStart;
     const newFailures = failedNow.length;
     this.playFailures += newFailures;
