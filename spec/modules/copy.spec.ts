@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import copy from '../../lib/modules/copy.js';
 import { labSsh, useLab } from '../lab/fixture.js';
-import { runAnsible } from './file-state.spec.js';
+import { runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
 describe('copy module (lab)', function () {

@@ -4,7 +4,7 @@ import type { CountingConnection } from '../../lib/connection/index.js';
 import file from '../../lib/modules/file.js';
 import { resolveAliases } from '../../lib/playbook/module-args.js';
 import { labSsh, useLab } from '../lab/fixture.js';
-import { runAnsible } from './file-state.spec.js';
+import { runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
 describe('file module (lab)', function () {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import ini_file from '../../lib/modules/ini_file.js';
 import { labSsh, useLab } from '../lab/fixture.js';
-import { oracle, oracleText, runAnsible } from './file-state.spec.js';
+import { oracle, oracleText, runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
 describe('ini_file module (lab)', function () {

@@ -5,7 +5,7 @@ import lineinfile from '../../lib/modules/lineinfile.js';
 import { checkModuleArgs, resolveAliases } from '../../lib/playbook/module-args.js';
 import { formatProblem } from '../../lib/source/index.js';
 import { labSsh, useLab } from '../lab/fixture.js';
-import { oracle, oracleText, runAnsible } from './file-state.spec.js';
+import { oracle, oracleText, runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
 describe('lineinfile module (lab)', function () {

@@ -1,14 +1,10 @@
 /** sysctl on real lab hosts (only net.* is writable live there), and against ansible.posix.sysctl itself. */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { CountingConnection } from '../../lib/connection/index.js';
-import type { Lab } from '../../lib/lab/index.js';
 import { checkModuleArgs, resolveAliases } from '../../lib/playbook/module-args.js';
 import sysctl, { fixSysctlFile, normalizeValue, sameTokens } from '../../lib/modules/sysctl.js';
 import { labSsh, useLab } from '../lab/fixture.js';
+import { runAnsible as ansible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
 const KEY = 'net.ipv4.ip_nonlocal_bind';
@@ -17,23 +13,6 @@ const KEY = 'net.ipv4.ip_nonlocal_bind';
  * `ansible HOST -m MODULE -a JSON` against the lab: the status word and the JSON result. An empty ansible.cfg
  * of its own (ansible-core 2.14 refuses ANSIBLE_CONFIG=/dev/null: "Unsupported configuration file extension").
  */
-function ansible(lab: Lab, host: string, module: string, args: Record<string, unknown>): Promise<{ status: string; result: Record<string, unknown> }> {
-  const config = join(mkdtempSync(join(tmpdir(), 'typebook-ansible-')), 'ansible.cfg');
-  writeFileSync(config, '');
-  return new Promise((resolve, reject) => {
-    execFile(
-      'ansible',
-      [host, '-i', lab.inventoryPath, '-m', module, '-a', JSON.stringify(args), '-e', 'ansible_python_interpreter=/usr/bin/python3'],
-      { env: { ...process.env, ANSIBLE_CONFIG: config, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1' }, timeout: 60_000 },
-      (_err, stdout, stderr) => {
-        rmSync(dirname(config), { recursive: true, force: true });
-        const m = /^\S+ \| (\S+) => (\{[\s\S]*\})\s*$/m.exec(stdout);
-        if (!m) return reject(new Error(`unexpected ansible output: ${stdout}${stderr}`));
-        resolve({ status: m[1]!, result: JSON.parse(m[2]!) as Record<string, unknown> });
-      },
-    );
-  });
-}
 
 describe('sysctl module', function () {
   this.timeout(60_000);

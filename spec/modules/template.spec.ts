@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import template from '../../lib/modules/template.js';
 import { labSsh, useLab } from '../lab/fixture.js';
-import { runAnsible } from './file-state.spec.js';
+import { runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
 describe('template module (lab)', function () {
