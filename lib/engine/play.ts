@@ -11,10 +11,10 @@ import { formatProblem, type Problem, type SourcePos } from '../source/index.js'
 import type { Templar } from '../template/index.js';
 import type { Scope, VariableStore } from '../vars/store.js';
 import { serialBatches, orderHosts } from './batches.js';
-import { emptyStats, type EventListener, type HostStats, type HostStatus } from './events.js';
+import { emptyStats, type EventListener, type HostResultEvent, type HostStats, type HostStatus } from './events.js';
 import { shouldRun, type TagFilter } from './tags.js';
 import { foldKeywords, isFlagSet, TaskRunner, type Outcome, type TaskEnvironment } from './task.js';
-import type { ModuleResult } from '../modules/module.js';
+import type { Diff, ModuleResult } from '../modules/module.js';
 
 /** Where a task stands in the tree: what it inherits. Outer first. */
 interface Context {
@@ -430,23 +430,7 @@ export class PlayRunner {
 
   /** reports each loop item as it comes; items are shown, the task's summary is what counts in the recap */
   private itemReporter(host: string, id: number, task: string): (label: unknown, outcome: Outcome) => void {
-    return (label, outcome) => {
-      const message = typeof outcome.result.msg === 'string' ? outcome.result.msg : undefined;
-      this.emit({
-        type: 'host_result',
-        task,
-        id,
-        host,
-        status: outcome.status,
-        changed: outcome.changed,
-        item: label,
-        ...(outcome.ignored ? { ignored: true } : {}),
-        ...(outcome.delegatedTo ? { delegatedTo: outcome.delegatedTo } : {}),
-        ...(message !== undefined ? { message } : {}),
-        result: outcome.result,
-        durationMs: outcome.durationMs,
-      });
-    };
+    return (label, outcome) => this.emit({ ...hostResult(host, outcome, id, task), item: label });
   }
 
   /** what a task's outcome does to the host: register, facts, notifications, the recap and the events */
@@ -501,21 +485,7 @@ export class PlayRunner {
         }
         break;
     }
-    const message = typeof outcome.result.msg === 'string' ? outcome.result.msg : outcome.result.msg !== undefined ? JSON.stringify(outcome.result.msg) : undefined;
-    this.emit({
-      type: 'host_result',
-      task,
-      id,
-      host,
-      status: outcome.status,
-      changed: outcome.changed,
-      ...(outcome.ignored ? { ignored: true } : {}),
-      ...(outcome.delegatedTo ? { delegatedTo: outcome.delegatedTo } : {}),
-      ...(message !== undefined ? { message } : {}),
-      result: outcome.result,
-      ...(Array.isArray(outcome.result.diff) ? { diff: outcome.result.diff as never } : {}),
-      durationMs: outcome.durationMs,
-    });
+    this.emit(hostResult(host, outcome, id, task));
   }
 
   private stats(host: string): HostStats {
@@ -620,6 +590,26 @@ export class PlayRunner {
     this.endPlay = true;
     throw new PlayEnded();
   }
+}
+
+/** the event that reports an outcome */
+function hostResult(host: string, outcome: Outcome, id: number, task: string): HostResultEvent {
+  const msg = outcome.result.msg;
+  const message = typeof msg === 'string' ? msg : msg !== undefined ? JSON.stringify(msg) : undefined;
+  return {
+    type: 'host_result',
+    task,
+    id,
+    host,
+    status: outcome.status,
+    changed: outcome.changed,
+    ...(outcome.ignored ? { ignored: true } : {}),
+    ...(outcome.delegatedTo ? { delegatedTo: outcome.delegatedTo } : {}),
+    ...(message !== undefined ? { message } : {}),
+    result: outcome.result,
+    ...(Array.isArray(outcome.result.diff) ? { diff: outcome.result.diff as Diff[] } : {}),
+    durationMs: outcome.durationMs,
+  };
 }
 
 function where(pos: SourcePos): string {
