@@ -9,6 +9,7 @@ import { isPlainObject } from '../modules/coerce.js';
 import { listPlays, runPlaybook, validateRun, type RunEvent } from '../engine/index.js';
 import { jsonRenderer, lineRenderer, treeRenderer } from '../output/index.js';
 import { formatProblem, parseYaml, problem, ProblemError, type Problem } from '../source/index.js';
+import { promptSecret } from './prompt.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const collectList = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -66,6 +67,7 @@ interface RunFlags {
   json?: string;
   knownHosts?: string;
   hostKeyChecking: boolean;
+  askBecomePass?: boolean;
 }
 
 function addRunOptions(command: Command): Command {
@@ -86,6 +88,7 @@ function addRunOptions(command: Command): Command {
     .option('--force-handlers', 'run notified handlers on failed hosts too')
     .option('--roles-path <dir>', 'more directories to find roles in (repeatable)', collect, [])
     .option('--json <file>', "write every event as a JSON line to FILE ('-' for standard output)")
+    .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password; it is never echoed, logged or put on a command line')
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against')
     .option('--no-host-key-checking', 'do not verify SSH host keys (explicit, never the default)');
 }
@@ -134,6 +137,7 @@ export function registerRunCommand(program: Command): void {
         jsonStream = flags.json === '-' ? process.stdout : createWriteStream(flags.json);
         listeners.push(jsonRenderer((line) => jsonStream!.write(line)));
       }
+      const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
       const abort = new AbortController();
       const stop = (signal: NodeJS.Signals) => {
         if (abort.signal.aborted) return;
@@ -157,6 +161,7 @@ export function registerRunCommand(program: Command): void {
           diff: Boolean(flags.diff),
           forceHandlers: Boolean(flags.forceHandlers),
           rolesPath: flags.rolesPath,
+          ...(becomePassword !== undefined ? { becomePassword } : {}),
           ssh: { ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}), ...(flags.hostKeyChecking === false ? { hostKeyChecking: false } : {}) },
           signal: abort.signal,
           onEvent: (event) => listeners.forEach((l) => l(event)),

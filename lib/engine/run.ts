@@ -39,6 +39,8 @@ export interface RunPlaybookOptions {
   forceHandlers?: boolean;
   rolesPath?: readonly string[];
   ssh?: SshOptions;
+  /** become password (--ask-become-pass), for hosts whose variables give none: sent on stdin only */
+  becomePassword?: string;
   /** abort: no new task starts; running ones finish */
   signal?: AbortSignal;
   onEvent?: EventListener;
@@ -113,12 +115,14 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
     signal,
     playbookDir: playbook.dir,
     omit,
+    ...(options.becomePassword !== undefined ? { becomePassword: options.becomePassword } : {}),
     connect: (host, keywords) => {
       // the connection variables of the host that runs the task (the delegate's for delegate_to)
       const vars = store.view(host, {});
       const settings: ConnectionSettings = {
         ...(keywords.connection !== undefined ? { ansible_connection: keywords.connection } : {}),
         ...(keywords.remote_user !== undefined ? { ansible_user: keywords.remote_user } : {}),
+        ...(options.becomePassword !== undefined ? { ansible_become_password: options.becomePassword } : {}),
         ...connectionSettings(vars),
       };
       return { connection: pool.get(host, settings), ...(becomeFromSettings(host, settings) ? { become: becomeFromSettings(host, settings)! } : {}) };

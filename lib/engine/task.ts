@@ -64,6 +64,8 @@ export interface TaskEnvironment {
   signal: AbortSignal;
   playbookDir: string;
   omit: string;
+  /** --ask-become-pass, for hosts whose variables give no become password */
+  becomePassword?: string;
   /** the connection of a host (created on first use, kept for the run) and its become settings */
   /**
    * The connection of the host that runs a task (the delegate's for delegate_to) and its become settings.
@@ -303,7 +305,7 @@ export class TaskRunner {
     if (keywords.become === undefined) return undefined;
     if (!flag(this.env.templar, keywords.become, vars, where)) return undefined;
     const user = keywords.become_user !== undefined ? String(this.env.templar.renderData(keywords.become_user, vars, where)) : String(vars.ansible_become_user ?? 'root');
-    const password = vars.ansible_become_password ?? vars.ansible_become_pass;
+    const password = vars.ansible_become_password ?? vars.ansible_become_pass ?? this.env.becomePassword;
     return { user, method: keywords.become_method ?? (vars.ansible_become_method === 'su' ? 'su' : 'sudo'), ...(typeof password === 'string' ? { password } : {}) };
   }
 

@@ -84,6 +84,8 @@ export interface TreeRenderer {
 
 export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
   const c = colorizer(options.color);
+  // a terminal that reports no width (a pty from `script`, some CI runners) would get one character per line
+  if (!options.stream.columns) Object.defineProperty(options.stream, 'columns', { value: 80, configurable: true, writable: true });
   const write = (text: string) => options.stream.write(text);
   let queue: Promise<unknown> = Promise.resolve();
   const after = (fn: () => unknown) => {
