@@ -75,7 +75,6 @@ export function linePresent(input: readonly string[], a: LineinfileArgs): LineEd
 
   const index = [-1, -1];
   let match: RegExpExecArray | boolean | undefined;
-  let exactLineMatch = false;
   if (regexp) {
     for (let n = 0; n < lines.length; n++) {
       const found = regexp.exec(lines[n]!);
@@ -99,7 +98,6 @@ export function linePresent(input: readonly string[], a: LineinfileArgs): LineEd
     for (let n = 0; n < lines.length; n++) {
       if (line === stripEol(lines[n]!)) {
         index[0] = n;
-        exactLineMatch = true;
       } else if (insertRe && insertRe.test(lines[n]!)) {
         if (insertafter !== undefined) {
           index[1] = n + 1;
