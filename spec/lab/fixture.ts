@@ -66,14 +66,19 @@ export function labSshArgs(lab: Lab, host: string): string[] {
   ];
 }
 
-/** Runs a shell command line on a lab host with the system ssh client; never throws on a non-zero exit. */
-export function labSsh(lab: Lab, host: string, command: string, timeoutMs = 120_000): Promise<SshResult> {
+/**
+ * Runs a shell command line on a lab host with the system ssh client, `stdin` on its standard input; never
+ * throws on a non-zero exit. (Files of this machine under /tmp are not visible in the hosts, which have their
+ * own /tmp: send a file's content on stdin rather than its path.)
+ */
+export function labSsh(lab: Lab, host: string, command: string, timeoutMs = 120_000, stdin?: string): Promise<SshResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ssh', [...labSshArgs(lab, host), command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ssh', [...labSshArgs(lab, host), command], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);

@@ -87,21 +87,10 @@ backend tracking
 }
 
 /** Runs a command on a lab host with `stdin`; fails the test on a non-zero exit. */
-function sshWithInput(lab: Lab, host: string, command: string, stdin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ssh', [...labSshArgs(lab, host), command], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`${host}: ${command} exited ${code}: ${err}`));
-    });
-    child.stdin.end(stdin);
-  });
+async function sshWithInput(lab: Lab, host: string, command: string, stdin: string): Promise<string> {
+  const result = await labSsh(lab, host, command, 60_000, stdin);
+  if (result.code !== 0) throw new Error(`${host}: ${command} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
 }
 
 /** Starts the client on node2; each line it prints is pushed to `events` as it arrives. */

@@ -1,14 +1,14 @@
 /** uri on real lab hosts: requests from node1 to the nova API stand-in served on node2's 10.x address. */
 import { expect } from 'chai';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import uri from '../../lib/modules/uri.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible as ansible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
-/** the lab hosts see this machine's files (their root is an overlay of it) */
-const STANDIN = fileURLToPath(new URL('../../lib/lab/nova-api-standin.py', import.meta.url));
+/** sent to the host on stdin: a host has its own /tmp, so a checkout under this machine's /tmp is not visible there */
+const STANDIN = readFileSync(new URL('../../lib/lab/nova-api-standin.py', import.meta.url), 'utf8');
 
 
 describe('uri module', function () {
@@ -31,7 +31,7 @@ describe('uri module', function () {
     node1 = labConnection(fixture.lab, 'node1');
     const address = fixture.lab.hosts.find((h) => h.name === 'node2')!.address;
     base = `http://${address}:8774`;
-    const started = await labSsh(fixture.lab, 'node2', `python3 ${STANDIN} --bind ${address} --port 8774 --max-version 2.88 --quiet >/tmp/nova.log 2>&1 </dev/null & pid=$!; for i in $(seq 50); do grep -q listening /tmp/nova.log && break; sleep 0.1; done; echo $pid`);
+    const started = await labSsh(fixture.lab, 'node2', `cat > /root/nova-api-standin.py; python3 /root/nova-api-standin.py --bind ${address} --port 8774 --max-version 2.88 --quiet >/tmp/nova.log 2>&1 </dev/null & pid=$!; for i in $(seq 50); do (exec 3<>/dev/tcp/${address}/8774) 2>/dev/null && break; sleep 0.1; done; echo $pid`, 60_000, STANDIN);
     serverPid = started.stdout.trim();
     expect(serverPid).to.match(/^\d+$/);
   });
