@@ -4,6 +4,7 @@
  * once, up to --forks), blocks with rescue/always, and the play's failure rules.
  */
 import { isTemplate } from '../modules/coerce.js';
+import { findModule } from '../modules/index.js';
 import { metaActions, type MetaAction } from '../modules/meta.js';
 import { validateRoleArguments } from '../playbook/argument-specs.js';
 import type { Block, IncludeRole, IncludeTasks, InheritedKeywords, Play, RoleInstance, Task, TaskItem, Vars } from '../playbook/types.js';
@@ -149,7 +150,6 @@ export class PlayRunner {
   private failureRules = { maxFailPct: undefined as number | undefined, maxFail: undefined as number | undefined, batchSize: 0, failedAtStart: 0 };
 
   private async gatherFacts(ctx: Context): Promise<void> {
-    const { findModule } = await import('../modules/index.js');
     const setup = findModule('setup');
     if (!setup) return;
     const task: Task = { kind: 'task', name: 'Gathering Facts', pos: this.play.pos, file: this.play.file, vars: {}, module: setup, action: 'setup', args: this.play.keywords.gather_subset ? { gather_subset: this.play.keywords.gather_subset } : {}, keywords: {} };

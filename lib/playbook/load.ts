@@ -208,7 +208,7 @@ class Loader {
     if (include.defaultsFrom) from.defaultsFrom = include.defaultsFrom;
     if (include.varsFrom) from.varsFrom = include.varsFrom;
     if (include.handlersFrom) from.handlersFrom = include.handlersFrom;
-    const loaded = await this.role(name, include.pos, include.file, {}, {}, from, [], []);
+    const loaded = await this.role(name, include.pos, include.file, {}, {}, from, []);
     return loaded ? { instance: loaded.instance, tasks: loaded.tasks, handlers: loaded.handlers } : undefined;
   }
 
@@ -406,13 +406,13 @@ class Loader {
       }
       return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value) } satisfies IncludeRole;
     }
-    const loaded = await this.role(value.name, pos, context.file, {}, {}, fromOptions(value), [], context.role ? [context.role.name] : []);
+    const loaded = await this.role(value.name, pos, context.file, {}, {}, fromOptions(value), []);
     if (!loaded) return undefined;
     context.handlers.push(...loaded.handlers);
     if (kind === 'include_role') {
       return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value), loaded: { instance: loaded.instance, tasks: loaded.tasks, handlers: loaded.handlers } } satisfies IncludeRole;
     }
-    return { kind: 'block', ...common, block: loaded.dependencies.concat(loaded.tasks), rescue: [], always: [], keywords: common.keywords, role: loaded.instance, origin: 'import_role' } satisfies Block;
+    return { kind: 'block', ...common, block: loaded.tasks, rescue: [], always: [], keywords: common.keywords, role: loaded.instance, origin: 'import_role' } satisfies Block;
   }
 
   /** Ansible looks for an included file next to the including file, then in the role's tasks/ */
@@ -471,7 +471,7 @@ class Loader {
     const identity = `${name}\u0000${JSON.stringify({ ...params, ...roleVars })}`;
     const previous = seen.get(identity);
     if (previous && !previous.allowDuplicates) return [];
-    const loaded = await this.role(name, pos, file, roleParams, keywords, {}, chain, []);
+    const loaded = await this.role(name, pos, file, roleParams, keywords, {}, chain);
     if (!loaded) return [];
     seen.set(identity, loaded.instance);
     const out: { instance: RoleInstance; block: Block; handlers: TaskItem[] }[] = [];
@@ -492,7 +492,6 @@ class Loader {
     keywords: InheritedKeywords,
     from: FromOptions,
     chain: string[],
-    _parents: string[],
   ): Promise<LoadedRole | undefined> {
     if (chain.includes(name)) {
       this.report(pos, `role dependency cycle: ${[...chain, name].join(' -> ')}`);
@@ -546,7 +545,6 @@ class Loader {
       instance,
       tasks,
       handlers: [...handlers, ...context.handlers],
-      dependencies: [],
       meta: { dependencies: dependenciesRaw, dependenciesRaw, ...(metaFile ? { file: metaFile } : {}) },
     };
   }
@@ -645,7 +643,6 @@ interface LoadedRole {
   instance: RoleInstance;
   tasks: TaskItem[];
   handlers: TaskItem[];
-  dependencies: TaskItem[];
   meta: { dependencies: unknown[]; dependenciesRaw: unknown[]; file?: string };
 }
 
