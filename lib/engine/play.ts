@@ -177,7 +177,7 @@ export class PlayRunner {
 
   private async runBlock(block: Block, ctx: Context): Promise<void> {
     let inner: Context = { ...ctx, keywords: [...ctx.keywords, block.keywords], blocks: [...ctx.blocks, block.vars] };
-    if (block.origin === 'role' || block.origin === 'import_role') {
+    if (block.origin === 'role') {
       const role = block.role!;
       inner = { ...inner, roles: [...ctx.roles, role], blocks: ctx.blocks, keywords: [...ctx.keywords, role.keywords, block.keywords] };
       if (role.argumentSpecs) inner.roleArguments = await this.validateRole(role, inner);
@@ -274,7 +274,8 @@ export class PlayRunner {
         } else {
           const loaded = item.loaded && target === item.roleName ? item.loaded : await this.env.loadRole(target, item);
           for (const handler of loaded.handlers) if (!this.play.handlers.includes(handler)) this.play.handlers.push(handler);
-          const block: Block = { kind: 'block', pos: item.pos, file: item.file, vars: {}, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords: {}, origin: 'import_role', ...(item.name ? { name: item.name } : {}) };
+          // loaded.tasks holds the role's dependencies and the role's own block
+          const block: Block = { kind: 'block', pos: item.pos, file: item.file, vars: {}, block: loaded.tasks, rescue: [], always: [], keywords: {}, origin: 'import_role', ...(item.name ? { name: item.name } : {}) };
           await this.onlyFor(members, () => this.runBlock(block, inner));
         }
       } catch (err) {

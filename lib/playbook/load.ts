@@ -208,8 +208,7 @@ class Loader {
     if (include.defaultsFrom) from.defaultsFrom = include.defaultsFrom;
     if (include.varsFrom) from.varsFrom = include.varsFrom;
     if (include.handlersFrom) from.handlersFrom = include.handlersFrom;
-    const loaded = await this.role(name, include.pos, include.file, {}, {}, from, []);
-    return loaded ? { instance: loaded.instance, tasks: loaded.tasks, handlers: loaded.handlers } : undefined;
+    return this.roleWithDependencies(name, include.pos, include.file, from);
   }
 
   /** the tasks of a list (a play section, a task file, a block) */
@@ -406,13 +405,32 @@ class Loader {
       }
       return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value) } satisfies IncludeRole;
     }
-    const loaded = await this.role(value.name, pos, context.file, {}, {}, fromOptions(value), []);
+    const loaded = await this.roleWithDependencies(value.name, pos, context.file, fromOptions(value));
     if (!loaded) return undefined;
     context.handlers.push(...loaded.handlers);
     if (kind === 'include_role') {
-      return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value), loaded: { instance: loaded.instance, tasks: loaded.tasks, handlers: loaded.handlers } } satisfies IncludeRole;
+      return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value), loaded } satisfies IncludeRole;
     }
-    return { kind: 'block', ...common, block: loaded.tasks, rescue: [], always: [], keywords: common.keywords, role: loaded.instance, origin: 'import_role' } satisfies Block;
+    return { kind: 'block', ...common, block: loaded.tasks, rescue: [], always: [], keywords: common.keywords, origin: 'import_role' } satisfies Block;
+  }
+
+  /**
+   * A role imported or included by a task: its meta dependencies (each a role block), then the role's own
+   * block, where its argument_specs are checked before its first task.
+   */
+  private async roleWithDependencies(name: string, pos: SourcePos, file: string, from: FromOptions): Promise<{ instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] } | undefined> {
+    const loaded = await this.role(name, pos, file, {}, {}, from, []);
+    if (!loaded) return undefined;
+    const tasks: TaskItem[] = [];
+    const handlers = [...loaded.handlers];
+    for (const [i, dep] of loaded.meta.dependencies.entries()) {
+      for (const d of await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.meta.file ?? file, new Map(), [name])) {
+        tasks.push(d.block);
+        handlers.push(...d.handlers);
+      }
+    }
+    tasks.push({ kind: 'block', pos, file, vars: {}, name, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords: {}, origin: 'role' });
+    return { instance: loaded.instance, tasks, handlers };
   }
 
   /** Ansible looks for an included file next to the including file, then in the role's tasks/ */

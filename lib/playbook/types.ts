@@ -138,7 +138,7 @@ export interface IncludeRole extends Node {
   handlersFrom?: string;
   public: boolean;
   keywords: TaskKeywords;
-  /** loaded ahead so that mistakes are found before running */
+  /** loaded ahead so that mistakes are found before running: `tasks` are its dependencies' blocks, then its own */
   loaded?: { instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] };
 }
 

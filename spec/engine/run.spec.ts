@@ -73,10 +73,13 @@ describe('the executor: play rules', function () {
   });
 
   it('runs a role\'s dependencies first and gives its tasks the argument_specs-coerced values', async () => {
-    const { statusOf, result } = await run('typed.yml', { wait: 0 });
+    const { statusOf, result, events } = await run('typed.yml', { wait: 0 });
     expect(statusOf("typed : Validating arguments against arg spec 'main'", 'web1')).to.deep.equal(['ok']);
     expect(statusOf('base : base runs first', 'web1')).to.deep.equal(['ok']);
     expect(statusOf('typed : the values are typed', 'web1')).to.deep.equal(['ok']);
+    // the same through import_role: the dependency, then the role's validation, then its tasks
+    const web2 = events.filter((e): e is HostResultEvent => e.type === 'host_result' && e.host === 'web2').map((e) => e.task);
+    expect(web2).to.deep.equal(['base : base runs first', "typed : Validating arguments against arg spec 'main'", 'typed : the values are typed']);
     expect(result.exitCode).to.equal(0);
   });
 });
