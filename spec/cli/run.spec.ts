@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -69,6 +69,20 @@ describe('the typebook command', function () {
     expect(validate.stdout).to.contain('valid');
     const usage = typebook(['run']);
     expect(usage.code).to.equal(1);
+  });
+
+  it('shows unified diffs with --diff, and changes nothing with --check', () => {
+    const target = join(tmp, 'file.txt');
+    writeFileSync(target, 'line one\n');
+    const checked = typebook(['run', join(dir, 'diff.yml'), '-i', inventory, '-e', `target=${target}`, '--check', '--diff']);
+    expect(checked.code).to.equal(0);
+    expect(checked.stdout).to.match(/^changed: \[web1\]/m);
+    expect(checked.stdout).to.contain('@@ -1,1 +1,2 @@\n line one\n+line two');
+    expect(readFileSync(target, 'utf8')).to.equal('line one\n');
+    const applied = typebook(['run', join(dir, 'diff.yml'), '-i', inventory, '-e', `target=${target}`]);
+    expect(applied.code).to.equal(0);
+    expect(readFileSync(target, 'utf8')).to.equal('line one\nline two\n');
+    expect(typebook(['run', join(dir, 'diff.yml'), '-i', inventory, '-e', `target=${target}`]).stdout).to.match(/^ok: \[web1\]/m);
   });
 
   it('exits 4 when a host is unreachable', () => {
