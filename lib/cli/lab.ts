@@ -9,6 +9,7 @@ import {
   labInfoFromState,
   labStatus,
   labUp,
+  sshClientArgs,
   type Lab,
   type LabStatus,
 } from '../lab/index.js';
@@ -116,12 +117,7 @@ function describeStatus(status: LabStatus): string {
 
 function runSsh(lab: Lab, address: string, command: readonly string[]): Promise<number> {
   const args = [
-    '-i',
-    lab.privateKeyPath,
-    '-o',
-    `UserKnownHostsFile=${lab.knownHostsPath}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
+    ...sshClientArgs(lab),
     '-o',
     'ServerAliveInterval=5',
     `root@${address}`,

@@ -30,7 +30,7 @@ import { prepareUpper } from './upper.js';
 export { DEFAULT_CACHE_DIR, DEFAULT_LAB_NAME, DEFAULT_STATE_ROOT, MAX_HOSTS } from './layout.js';
 export { DEFAULT_PACKAGES } from './apt.js';
 export { LabError } from './system.js';
-export { sshCommonArgs } from './inventory.js';
+export { sshClientArgs, sshCommonArgs } from './inventory.js';
 
 export interface LabOptions {
   /** default 'default'; tests use their own */

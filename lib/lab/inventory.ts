@@ -12,6 +12,11 @@ export function sshCommonArgs(knownHostsPath: string): string {
   return `-o UserKnownHostsFile=${knownHostsPath} -o StrictHostKeyChecking=yes`;
 }
 
+/** The system ssh client's options to log in to a lab host as root, its host key verified against the lab's pins. */
+export function sshClientArgs(lab: { privateKeyPath: string; knownHostsPath: string }): string[] {
+  return ['-i', lab.privateKeyPath, '-o', `UserKnownHostsFile=${lab.knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes'];
+}
+
 export function renderInventory(lab: LabLayout, hosts: readonly InventoryHost[]): string {
   const doc = {
     all: {

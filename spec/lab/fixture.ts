@@ -8,7 +8,7 @@
  * the `before` hook itself failed. Each suite must use its own lab name (not 'default': that is the user's).
  */
 import { spawn } from 'node:child_process';
-import { labDown, labUp, type Lab, type LabUpOptions } from '../../lib/lab/index.js';
+import { labDown, labUp, sshClientArgs, type Lab, type LabUpOptions } from '../../lib/lab/index.js';
 
 export interface LabFixture {
   /** the lab, once the `before` hook has run */
@@ -47,12 +47,7 @@ export function labSshArgs(lab: Lab, host: string): string[] {
   const target = lab.hosts.find((h) => h.name === host);
   if (!target) throw new Error(`lab '${lab.name}' has no host '${host}'`);
   return [
-    '-i',
-    lab.privateKeyPath,
-    '-o',
-    `UserKnownHostsFile=${lab.knownHostsPath}`,
-    '-o',
-    'StrictHostKeyChecking=yes',
+    ...sshClientArgs(lab),
     '-o',
     'BatchMode=yes',
     // A host killed under an open connection would otherwise leave ssh waiting forever.
