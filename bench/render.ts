@@ -41,7 +41,7 @@ async function feed(label: string): Promise<void> {
     }
     renderer.onEvent({ type: 'task_end', id: t, task: `task ${t}` });
   }
-  renderer.onEvent({ type: 'recap', stats: {}, durationMs: 0, tasks, hosts });
+  renderer.onEvent({ type: 'recap', stats: {}, durationMs: 0, tasks, hosts, roundTrips: {} });
   await renderer.done();
   const ms = performance.now() - started;
   const draws = ThrottledRenderer.draws - before;

@@ -24,14 +24,14 @@ interface Measure {
   changed: number;
 }
 
-/** runs a command under bench/measure.py; the recap's changed count read from its output */
-function measure(argv: string[], env: NodeJS.ProcessEnv = {}): Measure {
+/** runs a command under bench/measure.py; the recap's changed count read from its output, typebook's round trips from its --json events */
+function measure(argv: string[], env: NodeJS.ProcessEnv = {}, events?: string): Measure {
   const run = spawnSync('/usr/bin/python3', ['bench/measure.py', ...argv], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ANSIBLE_NOCOLOR: '1', ...env }, maxBuffer: 64 * 1024 * 1024 });
   const stats = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as { code: number; wall: number; peak_kib: number };
   if (stats.code !== 0) throw new Error(`${argv.join(' ')} exited ${stats.code}:\n${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}`);
   const changed = [...run.stdout.matchAll(/changed=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-  const trips = /"roundTrips":(\{[^}]*\})/.exec(run.stdout)?.[1];
-  const roundTrips = trips ? Object.values(JSON.parse(trips) as Record<string, number>).reduce((a, b) => a + b, 0) : undefined;
+  const recap = events ? (JSON.parse(readFileSync(events, 'utf8').trim().split('\n').at(-1)!) as { roundTrips: Record<string, number> }) : undefined;
+  const roundTrips = recap ? Object.values(recap.roundTrips).reduce((a, b) => a + b, 0) : undefined;
   return { wall: stats.wall, peakMiB: stats.peak_kib / 1024, changed, ...(roundTrips !== undefined ? { roundTrips } : {}) };
 }
 
@@ -51,12 +51,15 @@ try {
       // a fresh lab per tool, so each starts from the same unconfigured hosts
       for (const tool of ['typebook', 'ansible-playbook'] as const) {
         const lab = await labUp({ hosts, name, packages: ['socat', 'hello'] });
+        const events = join(work, 'events.jsonl');
+        // the command as a user runs it (the built bundle), its events written for the round-trip count
         const argv =
           tool === 'typebook'
-            ? [process.execPath, 'bench/run-typebook.mjs', playbook, lab.inventoryPath, String(hosts)]
+            ? [process.execPath, 'dist/cli/typebook.js', 'run', playbook, '-i', lab.inventoryPath, '-f', String(hosts), '--json', events]
             : ['ansible-playbook', '-i', lab.inventoryPath, '-f', String(hosts), playbook];
         const env = tool === 'ansible-playbook' ? { ANSIBLE_CONFIG: config } : {};
-        results[tool] = [measure(argv, env), measure(argv, env)];
+        const eventsFile = tool === 'typebook' ? events : undefined;
+        results[tool] = [measure(argv, env, eventsFile), measure(argv, env, eventsFile)];
         await labDown({ name });
       }
     } finally {

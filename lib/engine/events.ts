@@ -84,6 +84,8 @@ export interface RecapEvent {
   hosts: number;
   /** set when the run was interrupted (Ctrl-C, SIGTERM) */
   interrupted?: boolean;
+  /** requests sent to each host (commands, file transfers, sockets): the "round trips" of a run */
+  roundTrips: Record<string, number>;
 }
 
 export type RunEvent = PlayStartEvent | TaskStartEvent | HostResultEvent | TaskEndEvent | PlayEndEvent | WarningEvent | RecapEvent;

@@ -177,7 +177,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
   }
   const stats = Object.fromEntries([...allHosts].map((h) => [h, run.stats.get(h) ?? { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 }]));
   const durationMs = performance.now() - started;
-  emit({ type: 'recap', stats, durationMs, tasks: run.tasksRun, hosts: allHosts.size, ...(signal.aborted ? { interrupted: true } : {}) });
+  emit({ type: 'recap', stats, durationMs, tasks: run.tasksRun, hosts: allHosts.size, roundTrips, ...(signal.aborted ? { interrupted: true } : {}) });
   const failed = Object.values(stats).some((s) => s.failed > 0);
   const unreachable = Object.values(stats).some((s) => s.unreachable > 0);
   let exitCode = (failed ? 2 : 0) | (unreachable ? 4 : 0);
