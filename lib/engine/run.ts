@@ -92,6 +92,10 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
   for (const w of validated.problems) emit({ type: 'warning', problem: w });
   const { playbook, inventory, templar } = validated;
   const limit = await limitPattern(options.limit);
+  // as ansible-playbook: a --limit that leaves no host is a mistake, not an empty run
+  if (limit !== undefined && inventory.select('all', { limit }).hosts.length === 0) {
+    throw new ProblemError([problem({ file: '<--limit>', line: 0, col: 0 }, `--limit '${options.limit}' matches no host of the inventory`)]);
+  }
   const signal = options.signal ?? new AbortController().signal;
   const extraVars = options.extraVars ?? {};
   const pool = new ConnectionPool(options.ssh ?? {});

@@ -98,7 +98,9 @@ class Loader {
     }
     this.loading.add(path);
     try {
+      const before = this.problems.length;
       const doc = await this.document(file, 'playbook');
+      if ((doc === undefined || doc === null) && this.problems.length === before) this.report({ file, line: 1, col: 1 }, 'the playbook is empty', { expected: 'a list of plays' });
       // a document that is not a list was reported by its schema
       if (!Array.isArray(doc)) return [];
       const plays: Play[] = [];

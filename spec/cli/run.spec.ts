@@ -69,6 +69,12 @@ describe('the typebook command', function () {
     expect(validate.stdout).to.contain('valid');
     const usage = typebook(['run']);
     expect(usage.code).to.equal(1);
+    const empty = join(tmp, 'empty.yml');
+    writeFileSync(empty, '');
+    expect(typebook(['run', empty]).stderr).to.contain('empty.yml:1:1 error: the playbook is empty');
+    const nomatch = typebook(['run', join(dir, 'basics.yml'), '-i', inventory, '-l', 'nomatch']);
+    expect(nomatch.code).to.equal(1);
+    expect(nomatch.stderr).to.contain("--limit 'nomatch' matches no host");
   });
 
   it('shows unified diffs with --diff, and changes nothing with --check', () => {
