@@ -7,8 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { labDown } from '../../lib/lab/index.js';
 import { labLayout } from '../../lib/lab/layout.js';
+import { testLabName } from '../lab/fixture.js';
 
-const name = 'spec-e2e-cli';
+const name = testLabName('spec-e2e-cli');
 
 function typebook(args: string[]) {
   const result = spawnSync(process.execPath, ['dist/cli/typebook.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 });

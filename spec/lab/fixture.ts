@@ -18,7 +18,17 @@ export interface LabFixture {
 /** Time a `before` hook allows: the first run on a machine downloads the lab's packages. */
 const UP_TIMEOUT_MS = 300_000;
 
-export function useLab(options: LabUpOptions & { name: string }): LabFixture {
+/**
+ * A suite's lab name, with TYPEBOOK_TEST_LAB_SUFFIX appended when set, so that several checkouts on one machine
+ * can run the same lab suites at once without taking each other's labs.
+ */
+export function testLabName(name: string): string {
+  const suffix = process.env.TYPEBOOK_TEST_LAB_SUFFIX ?? '';
+  return suffix === '' ? name : `${name.slice(0, 31 - suffix.length)}-${suffix}`;
+}
+
+export function useLab(requested: LabUpOptions & { name: string }): LabFixture {
+  const options = { ...requested, name: testLabName(requested.name) };
   let current: Lab | undefined;
   before(async function () {
     this.timeout(UP_TIMEOUT_MS);

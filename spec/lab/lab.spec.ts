@@ -11,9 +11,9 @@ import { labDown, labStatus, labUp } from '../../lib/lab/index.js';
 import { labLayout } from '../../lib/lab/layout.js';
 import { readState } from '../../lib/lab/state.js';
 import { waitForExit } from '../../lib/lab/system.js';
-import { labSsh, useLab } from './fixture.js';
+import { labSsh, testLabName, useLab } from './fixture.js';
 
-const NAME = 'spec-lab';
+const NAME = testLabName('spec-lab');
 const NAMESPACES = ['net', 'mnt', 'pid', 'uts', 'ipc'] as const;
 
 interface Recorded {
@@ -201,7 +201,7 @@ describe('lab: real hosts on this machine', function () {
 
 describe('lab: recovery', function () {
   this.timeout(120_000);
-  const name = 'spec-lab-crash';
+  const name = testLabName('spec-lab-crash');
   after(async function () {
     this.timeout(60_000);
     await labDown({ name });
