@@ -83,7 +83,7 @@ describe('the typebook command', function () {
     const checked = typebook(['run', join(dir, 'diff.yml'), '-i', inventory, '-e', `target=${target}`, '--check', '--diff']);
     expect(checked.code).to.equal(0);
     expect(checked.stdout).to.match(/^changed: \[web1\]/m);
-    expect(checked.stdout).to.contain('@@ -1,1 +1,2 @@\n line one\n+line two');
+    expect(checked.stdout).to.contain('@@ -1 +1,2 @@\n line one\n+line two');
     expect(readFileSync(target, 'utf8')).to.equal('line one\n');
     const applied = typebook(['run', join(dir, 'diff.yml'), '-i', inventory, '-e', `target=${target}`]);
     expect(applied.code).to.equal(0);
