@@ -146,8 +146,9 @@ export function parseYaml(text: string, file: string): YamlLoad {
     problems.push(problem(at(warn.pos[0]), `YAML: ${firstLine(warn.message)}`));
   }
   if (problems.length > 0) return { value: undefined, problems };
-  const value = doc.contents === null ? undefined : convert(doc, doc.contents, at, problems);
-  return { value, problems };
+  const ctx: Converting = { doc, at, problems, seen: new Set(), left: MAX_VALUES };
+  const value = doc.contents === null ? undefined : convert(ctx, doc.contents);
+  return { value: problems.length > 0 ? undefined : value, problems };
 }
 
 export async function loadYamlFile(file: string): Promise<YamlLoad> {
@@ -176,7 +177,32 @@ function startOf(node: YamlNode | null | undefined, fallback: SourcePos, at: At)
   return range ? at(range[0]) : fallback;
 }
 
-function convert(doc: Document.Parsed, node: ParsedNode | YamlNode, at: At, problems: Problem[], seen = new Set<YamlNode>()): unknown {
+/**
+ * How many values a document may expand to. Each alias is expanded into a copy, so a few hundred bytes of nested
+ * aliases can stand for 10^9 values (an "alias bomb"); past this bound loading stops with an error instead.
+ */
+const MAX_VALUES = 1_000_000;
+
+interface Converting {
+  doc: Document.Parsed;
+  at: At;
+  problems: Problem[];
+  /** the alias targets being expanded, to refuse a recursive alias */
+  seen: Set<YamlNode>;
+  /** values that may still be produced (see MAX_VALUES); below 0 once the bound was reported */
+  left: number;
+}
+
+function convert(ctx: Converting, node: ParsedNode | YamlNode): unknown {
+  const { doc, at, problems, seen } = ctx;
+  if (ctx.left <= 0) {
+    if (ctx.left === 0) {
+      problems.push(problem(startOf(node, { file: '', line: 0, col: 0 }, at), `YAML aliases expand to more than ${MAX_VALUES} values: refused (an alias bomb?)`));
+      ctx.left = -1;
+    }
+    return null;
+  }
+  ctx.left--;
   if (isAlias(node)) {
     const target = node.resolve(doc);
     if (!target) return null;
@@ -185,7 +211,7 @@ function convert(doc: Document.Parsed, node: ParsedNode | YamlNode, at: At, prob
       return null;
     }
     seen.add(target);
-    const value = convert(doc, target, at, problems, seen);
+    const value = convert(ctx, target);
     seen.delete(target);
     return value;
   }
@@ -196,7 +222,7 @@ function convert(doc: Document.Parsed, node: ParsedNode | YamlNode, at: At, prob
     const items: SourcePos[] = [];
     for (const item of node.items) {
       items.push(startOf(item as YamlNode | null, pos, at));
-      out.push(item == null ? null : convert(doc, item as YamlNode, at, problems, seen));
+      out.push(item == null ? null : convert(ctx, item as YamlNode));
     }
     positions.set(out, { pos, items });
     return out;
@@ -213,7 +239,7 @@ function convert(doc: Document.Parsed, node: ParsedNode | YamlNode, at: At, prob
       if (isScalar(keyNode) && keyNode.source === '<<' && !keyNode.type?.startsWith('QUOTE')) {
         const sources = valueNode && isSeq(valueNode) ? valueNode.items : [valueNode];
         for (const source of sources) {
-          const m = source ? convert(doc, source as YamlNode, at, problems, seen) : null;
+          const m = source ? convert(ctx, source as YamlNode) : null;
           if (m && typeof m === 'object' && !Array.isArray(m)) merged.push([m as Record<string, unknown>, positions.get(m)]);
           else problems.push(problem(keyPos, 'a YAML merge key (<<) needs a mapping or a list of mappings'));
         }
@@ -227,7 +253,7 @@ function convert(doc: Document.Parsed, node: ParsedNode | YamlNode, at: At, prob
         continue;
       }
       // `__proto__` as a key must be data, never the prototype
-      Object.defineProperty(out, key, { value: valueNode == null ? null : convert(doc, valueNode, at, problems, seen), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, { value: valueNode == null ? null : convert(ctx, valueNode), enumerable: true, writable: true, configurable: true });
       keys.set(key, { key: keyPos, value: valueNode ? startOf(valueNode, keyPos, at) : keyPos });
     }
     // merge keys give way to the mapping's own keys, and earlier merges to later ones' absence (YAML merge rules)

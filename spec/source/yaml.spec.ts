@@ -29,6 +29,18 @@ describe('YAML as Ansible reads it', () => {
     expect(formatProblem(syntax[0]!)).to.match(/^g\.yml:\d+:\d+ error: YAML syntax error: /);
   });
 
+  it('refuses an alias bomb with its position instead of expanding it', () => {
+    // nine levels of ten aliases each stand for 10^9 strings in a few hundred bytes
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i <= 9; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    const { value, problems } = parseYaml(lines.join('\n') + '\n', 'bomb.yml');
+    expect(value).to.equal(undefined);
+    expect(problems.map(formatProblem)).to.have.length(1);
+    expect(formatProblem(problems[0]!)).to.match(/^bomb\.yml:\d+:\d+ error: YAML aliases expand to more than 1000000 values: refused/);
+    // a document with ordinary aliases still loads
+    expect(parseYaml('a: &a [1, 2]\nb: [*a, *a]\n', 'ok.yml').problems).to.deep.equal([]);
+  });
+
   it('keeps `__proto__` as data', () => {
     const { value } = parseYaml('__proto__: {polluted: true}\n', 'f.yml');
     expect(Object.keys(value as object)).to.deep.equal(['__proto__']);
