@@ -2,9 +2,9 @@
  * File operations as shell programs run on the host in one exec each (SSH, or local with become), and the
  * error raised when such an operation fails for a reason of the host while the host itself is reachable.
  */
-import type { CommandSpec, FileStat, FileType, WriteOptions } from './types.js';
+import type { CommandSpec, FileStat, FileType } from './types.js';
 
-export type FileOperation = 'readFile' | 'writeFile' | 'stat' | 'openUnixSocket';
+export type FileOperation = 'readFile' | 'stat' | 'openUnixSocket';
 
 /**
  * A file operation failed on a reachable host (no such file, permission denied, unknown owner...).
@@ -49,33 +49,6 @@ export function hostFileError(host: string, operation: FileOperation, path: stri
 
 export function readCommand(path: string): CommandSpec {
   return { argv: ['cat', '--', path] };
-}
-
-/*
- * Atomic write: a temp file next to the target (same file system, so rename is atomic), data from stdin,
- * fsync, mode (given, else the existing file's, else 0644), owner (given, else the existing file's when we
- * may), then rename. The EXIT trap removes the temp file whenever a step fails (set -e).
- */
-const WRITE_SCRIPT = `set -e
-p=$1 mode=$2 owner=$3 group=$4
-d=$(dirname -- "$p") b=$(basename -- "$p")
-t=$(mktemp -- "$d/.$b.typebook.XXXXXX")
-trap 'rm -f -- "$t"' EXIT
-cat > "$t"
-if [ -z "$mode" ]; then mode=$(stat -c %a -- "$p" 2>/dev/null) || mode=644; fi
-chmod -- "$mode" "$t"
-if [ -n "$owner$group" ]; then
-  chown -- "$owner\${group:+:$group}" "$t"
-elif keep=$(stat -c %u:%g -- "$p" 2>/dev/null); then
-  chown -- "$keep" "$t" 2>/dev/null || true
-fi
-sync -- "$t" 2>/dev/null || sync
-mv -f -- "$t" "$p"
-trap - EXIT`;
-
-export function writeCommand(path: string, options: WriteOptions | undefined): CommandSpec {
-  const mode = options?.mode === undefined ? '' : (options.mode & 0o7777).toString(8);
-  return { argv: ['/bin/sh', '-c', WRITE_SCRIPT, 'typebook-write', path, mode, options?.owner ?? '', options?.group ?? ''] };
 }
 
 /* lstat in one exec: raw mode (hex), ids, size, mtime, names; then the link target for a link. */

@@ -1,18 +1,16 @@
 /** The connection to this machine (`ansible_connection: local`): child processes and the file system. */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { promises as fs, constants as fsConstants } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import {
   buildInvocation, checkEnvNames, drive, toRunResult, type Invocation, type ProcessHandle, type RawResult,
 } from './command.js';
 import {
-  HostOperationError, fileTypeOfMode, hostFileError, parseStatOutput, readCommand, statCommand, writeCommand,
+  HostOperationError, fileTypeOfMode, hostFileError, parseStatOutput, readCommand, statCommand,
 } from './files.js';
 import type {
-  Become, CommandSpec, Connection, FileStat, RunOptions, RunResult, WriteOptions,
+  Become, CommandSpec, Connection, FileStat, RunOptions, RunResult,
 } from './types.js';
 
 export class LocalConnection implements Connection {
@@ -113,39 +111,6 @@ export class LocalConnection implements Connection {
     }
   }
 
-  async writeFile(filePath: string, data: string | Uint8Array, options?: WriteOptions): Promise<void> {
-    if (options?.become !== undefined) {
-      const raw = await this.runRaw(writeCommand(filePath, options), { become: options.become, stdin: data });
-      if (raw.rc !== 0) throw hostFileError(this.host, 'writeFile', filePath, raw.stderr.toString('utf8'));
-      return;
-    }
-    const uid = options?.owner === undefined ? undefined : await this.idOf('passwd', options.owner, filePath);
-    const gid = options?.group === undefined ? undefined : await this.idOf('group', options.group, filePath);
-    const existing = await fs.stat(filePath).catch(() => undefined);
-    const mode = options?.mode ?? (existing === undefined ? 0o644 : existing.mode & 0o7777);
-    const temp = path.join(path.dirname(filePath), `.${path.basename(filePath)}.typebook.${randomBytes(6).toString('hex')}`);
-    let handle: fs.FileHandle | undefined;
-    try {
-      handle = await fs.open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
-      await handle.writeFile(data);
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      await fs.chmod(temp, mode);
-      if (uid !== undefined || gid !== undefined) {
-        await fs.chown(temp, uid ?? -1, gid ?? -1);
-      } else if (existing !== undefined && (existing.uid !== process.getuid?.() || existing.gid !== process.getgid?.())) {
-        // keep the replaced file's owner when we may (root); otherwise the writer owns it, as with any new file
-        await fs.chown(temp, existing.uid, existing.gid).catch(() => undefined);
-      }
-      await fs.rename(temp, filePath);
-    } catch (error) {
-      await handle?.close().catch(() => undefined);
-      await fs.rm(temp, { force: true });
-      throw this.fsError('writeFile', filePath, error);
-    }
-  }
-
   async stat(filePath: string, options?: { become?: Become }): Promise<FileStat> {
     if (options?.become !== undefined) {
       const raw = await this.runRaw(statCommand(filePath), { become: options.become });
@@ -186,18 +151,6 @@ export class LocalConnection implements Connection {
     });
   }
 
-  /** An owner or group name as its id, through the system's name service (getent), as chown resolves it. */
-  private async idOf(database: 'passwd' | 'group', name: string, filePath: string): Promise<number> {
-    if (/^\d+$/.test(name)) return Number(name);
-    const raw = await this.runRaw({ argv: ['getent', database, name] }, {});
-    const id = raw.stdout.toString('utf8').split(':')[2];
-    if (raw.rc !== 0 || id === undefined) {
-      throw new HostOperationError(this.host, 'writeFile', filePath,
-        `${this.host}: writeFile ${filePath} failed: no ${database === 'passwd' ? 'user' : 'group'} named ${JSON.stringify(name)}`, 'EINVAL');
-    }
-    return Number(id);
-  }
-
   private async nameOf(database: 'passwd' | 'group', id: number): Promise<string | undefined> {
     const cache = database === 'passwd' ? this.userNames : this.groupNames;
     if (cache.has(id)) return cache.get(id);
@@ -207,7 +160,7 @@ export class LocalConnection implements Connection {
     return name;
   }
 
-  private fsError(operation: 'readFile' | 'writeFile' | 'stat', filePath: string, error: unknown): HostOperationError {
+  private fsError(operation: 'readFile' | 'stat', filePath: string, error: unknown): HostOperationError {
     const e = error as NodeJS.ErrnoException;
     if (e instanceof HostOperationError) return e;
     return new HostOperationError(this.host, operation, filePath, `${this.host}: ${operation} ${filePath} failed: ${e.message}`, e.code);

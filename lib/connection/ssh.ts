@@ -16,7 +16,7 @@ import {
   buildInvocation, drive, invocationCommandLine, toRunResult, type ProcessHandle, type RawResult,
 } from './command.js';
 import {
-  HostOperationError, hostFileError, parseStatOutput, readCommand, statCommand, writeCommand,
+  HostOperationError, hostFileError, parseStatOutput, readCommand, statCommand,
 } from './files.js';
 import {
   fingerprint, hostKeyAlgorithms, keyTypeLabel, keyTypeOf, knownHostName, knownHostsLine, loadKnownHosts,
@@ -27,7 +27,7 @@ import { Semaphore } from './semaphore.js';
 import { resolveSshTarget, type ConnectionSettings, type SshEndpoint, type SshOptions, type SshTarget } from './settings.js';
 import {
   ConnectionError, type Become, type CommandSpec, type Connection, type ConnectionErrorKind, type FileStat,
-  type RunOptions, type RunResult, type WriteOptions,
+  type RunOptions, type RunResult,
 } from './types.js';
 
 interface Identity {
@@ -90,16 +90,6 @@ export class SshConnection implements Connection {
     const raw = await this.exec(readCommand(filePath), { become: options?.become }, `${this.host}: read ${filePath}`);
     if (raw.rc !== 0) throw hostFileError(this.host, 'readFile', filePath, raw.stderr.toString('utf8'));
     return raw.stdout;
-  }
-
-  /*
-   * One exec with the data on stdin, not SFTP: SFTP needs open, writes, fsync, setstat, chown and rename as
-   * separate requests (each a round trip), and cannot become another user; the exec does all of it in one
-   * request, under sudo when asked.
-   */
-  async writeFile(filePath: string, data: string | Uint8Array, options?: WriteOptions): Promise<void> {
-    const raw = await this.exec(writeCommand(filePath, options), { become: options?.become, stdin: data }, `${this.host}: write ${filePath}`);
-    if (raw.rc !== 0) throw hostFileError(this.host, 'writeFile', filePath, raw.stderr.toString('utf8'));
   }
 
   async stat(filePath: string, options?: { become?: Become }): Promise<FileStat> {

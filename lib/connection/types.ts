@@ -50,14 +50,6 @@ export interface FileStat {
   linkTarget?: string;
 }
 
-export interface WriteOptions {
-  /** permission bits; default: keep the existing file's, else 0o644 */
-  mode?: number;
-  owner?: string;
-  group?: string;
-  become?: Become;
-}
-
 export interface Connection {
   /** the inventory name of the host this connection reaches */
   readonly host: string;
@@ -67,8 +59,6 @@ export interface Connection {
   run(command: CommandSpec, options?: RunOptions): Promise<RunResult>;
   /** The file's bytes, exactly. */
   readFile(path: string, options?: { become?: Become }): Promise<Buffer>;
-  /** Writes through a temporary file in the same directory, then renames it over `path`: never half-written. */
-  writeFile(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>;
   /** lstat: a link is reported as a link. */
   stat(path: string, options?: { become?: Become }): Promise<FileStat>;
   /** A byte stream to a Unix socket on the host (HAProxy's runtime API). */

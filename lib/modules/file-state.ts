@@ -11,7 +11,7 @@
  * Every value reaches the host as a positional parameter of a fixed script, never pasted into shell text.
  */
 import { Type, type SchemaOptions, type Static } from '@sinclair/typebox';
-import { posix } from 'node:path';
+import { createHash } from 'node:crypto';
 import { shellSplit } from '../connection/quote.js';
 import { pythonRegex } from '../template/regex.js';
 import type { Diff, ModuleContext } from './module.js';
@@ -342,22 +342,64 @@ export function defaultFileMode(umask: number): number {
 /** The result's stat, printed by the write and attribute scripts after their change. */
 const FINAL_STAT = `LC_ALL=C stat -L -c '${STAT_FORMAT}' -- "$p"`;
 
+/**
+ * Shell function `receive FILE SIZE SHA256`: stdin into FILE, then success only if exactly SIZE bytes with that
+ * SHA-256 arrived. The script cannot tell the end of its input from a dropped connection or a killed
+ * controller (both look like EOF), so nothing may be installed from a temp file this has not vouched for.
+ * With the controller gone, writing to stderr would raise SIGPIPE and a hang-up SIGHUP, either of which kills the
+ * shell without its EXIT trap (the temp file would stay): they are turned into a plain failing exit.
+ */
+export const RECEIVE_SETUP = `trap '' PIPE
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+receive() {
+  cat > "$1" || return 1
+  got=$(wc -c < "$1")
+  if [ "$got" -ne "$2" ]; then echo "typebook: only $got of $2 bytes arrived (connection cut?); nothing was replaced" >&2; return 1; fi
+  sum=$(sha256sum < "$1")
+  if [ "\${sum%% *}" != "$3" ]; then echo "typebook: the data arrived damaged (SHA-256 mismatch); nothing was replaced" >&2; return 1; fi
+}`;
+
+/** `receive`'s SIZE and SHA256 arguments for `data`. */
+export function integrityArgs(data: Buffer | string): [string, string] {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  return [String(bytes.length), createHash('sha256').update(bytes).digest('hex')];
+}
+
 /*
  * $1 target  $2 mode (octal)  $3 owner  $4 group  $5 make backup (y/'')  $6 create parent dirs (y/'')
- * then the validate command's words with `%s` already replaced by the temp path ($7); content on stdin.
- * The temp file is created exclusively (noclobber) next to the target so the final mv is an atomic rename.
+ * $7 size  $8 sha256  $9 the word that stands for the temp path in the validate command, whose words follow.
+ * The temp file is made by mktemp (O_EXCL, 0600 under umask 077) next to the target, so nobody else can read it
+ * while it fills or open a planted name, and the final mv is an atomic rename; it is filled, verified, given its
+ * mode and owner, validated, then renamed.
  */
 const WRITE_SCRIPT = `set -e
-p=$1 mode=$2 owner=$3 group=$4 backup=$5 mkparents=$6 t=$7
-shift 7
-d=$(dirname -- "$p")
-if [ -n "$mkparents" ] && [ ! -d "$d" ]; then mkdir -p -- "$d"; fi
-(set -C; : > "$t")
+umask 077
+p=$1 mode=$2 owner=$3 group=$4 backup=$5 mkparents=$6 size=$7 sum=$8 mark=$9
+shift 9
+${RECEIVE_SETUP}
+d=$(dirname -- "$p") b=$(basename -- "$p")
+if [ -n "$mkparents" ] && [ ! -d "$d" ]; then (umask 022; mkdir -p -- "$d"); fi
+t=$(mktemp -- "$d/.$b.typebook.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
-cat > "$t"
+receive "$t" "$size" "$sum"
 chmod -- "$mode" "$t"
 if [ -n "$owner$group" ]; then chown -- "$owner\${group:+:$group}" "$t"; fi
 if [ $# -gt 0 ]; then
+  n=$#
+  while [ "$n" -gt 0 ]; do
+    w=$1 out=
+    shift
+    while :; do
+      case $w in
+        *"$mark"*) out=$out\${w%%"$mark"*}$t w=\${w#*"$mark"} ;;
+        *) break ;;
+      esac
+    done
+    set -- "$@" "$out$w"
+    n=$((n - 1))
+  done
   set +e
   "$@"
   rc=$?
@@ -365,9 +407,9 @@ if [ $# -gt 0 ]; then
   if [ $rc -ne 0 ]; then printf '\\n%s\\n' "typebook-validate-rc:$rc"; exit 3; fi
 fi
 if [ -n "$backup" ] && [ -e "$p" ]; then
-  b="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"
-  cp -p -- "$p" "$b"
-  printf '%s\\n' "typebook-backup:$b"
+  bk="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"
+  cp -p -- "$p" "$bk"
+  printf '%s\\n' "typebook-backup:$bk"
 fi
 mv -f -- "$t" "$p"
 trap - EXIT
@@ -397,18 +439,20 @@ export function validateArgv(validate: string, file: string): string[] {
   return shellSplit(validate).map((word) => word.replace(/%(%|s)/g, (_m, c: string) => (c === '%' ? '%' : file)));
 }
 
-function tempName(path: string): string {
-  const random = Math.random().toString(36).slice(2, 10);
-  return posix.join(posix.dirname(path), `.${posix.basename(path)}.typebook.${random}`);
+/** A word for the validate command's `%s` that the command does not contain, replaced by the temp path on the host. */
+function tempMarker(validate: string): string {
+  let marker = '@typebook-temp@';
+  while (validate.includes(marker)) marker = `@${marker}@`;
+  return marker;
 }
 
-/** Writes the file atomically (validate, backup, mode, owner) in one command. */
+/** Writes the file atomically (verified, validated, backup, mode, owner) in one command. */
 export async function writeFileOnHost(ctx: ModuleContext, request: WriteRequest): Promise<WriteOutcome> {
-  const temp = tempName(request.path);
   if (request.validate !== undefined && !request.validate.includes('%s')) return { ok: false, msg: `validate must contain %s: ${request.validate}` };
-  const validate = request.validate === undefined ? [] : validateArgv(request.validate, temp);
+  const marker = tempMarker(request.validate ?? '');
+  const validate = request.validate === undefined ? [] : validateArgv(request.validate, marker);
   const argv = ['/bin/sh', '-c', WRITE_SCRIPT, 'typebook-write', request.path, request.mode.toString(8), request.owner ?? '', request.group ?? '',
-    request.backup ? 'y' : '', request.createParents ? 'y' : '', temp, ...validate];
+    request.backup ? 'y' : '', request.createParents ? 'y' : '', ...integrityArgs(request.data), marker, ...validate];
   const result = await ctx.connection.run({ argv }, { stdin: request.data, become: ctx.become, env: ctx.environment });
   const validateRc = /\ntypebook-validate-rc:(\d+)\n$/.exec(result.stdout);
   if (result.rc === 3 && validateRc) {

@@ -7,6 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { StringEnum } from './args.js';
+import { RECEIVE_SETUP, integrityArgs } from './file-state.js';
 import { defineModule, type ModuleResult } from './module.js';
 import { C_LOCALE, parseSections, runScript } from './system-state.js';
 
@@ -77,10 +78,11 @@ if [ -f "$2" ]; then section file; cat -- "$2" || exit 5; else section nofile; f
 
 /**
  * $1 file, $2 name, $3 value, $4 set live value (0/1), $5 write file from stdin (0/1), $6 reload (0/1),
- * $7 ignoreerrors (0/1). Stops at the first step that fails; sysctl may exit 0 when it fails, so its stderr
- * is checked too (the errors ansible.posix.sysctl looks for).
+ * $7 ignoreerrors (0/1), $8 $9 the file's size and SHA-256 (see RECEIVE_SETUP). Stops at the first step that
+ * fails; sysctl may exit 0 when it fails, so its stderr is checked too (the errors ansible.posix.sysctl looks for).
  */
 const APPLY_SCRIPT = String.raw`
+${RECEIVE_SETUP}
 t=$(mktemp -d) || exit 10
 trap 'rm -rf "$t"' EXIT
 e=; [ "$7" = 1 ] && e=-e
@@ -91,10 +93,11 @@ if [ "$4" = 1 ]; then
   if failed "$rc"; then report set; exit 11; fi
 fi
 if [ "$5" = 1 ]; then
-  tmp=$(mktemp "$(dirname -- "$1")/.typebook_sysctl_XXXXXX.conf") || exit 12
-  if ! cat >"$tmp"; then rm -f "$tmp"; exit 12; fi
-  if [ -e "$1" ]; then chmod --reference="$1" "$tmp" && chown --reference="$1" "$tmp"; else chmod 0644 "$tmp"; fi
-  if ! mv -f "$tmp" "$1"; then rm -f "$tmp"; exit 12; fi
+  tmp=$(umask 077; mktemp "$(dirname -- "$1")/.typebook_sysctl_XXXXXX.conf") || exit 12
+  trap 'rm -rf "$t"; rm -f "$tmp"' EXIT
+  receive "$tmp" "$8" "$9" || exit 12
+  if [ -e "$1" ]; then chmod --reference="$1" "$tmp" && chown --reference="$1" "$tmp"; else chmod 0644 "$tmp"; fi || exit 12
+  mv -f "$tmp" "$1" || exit 12
 fi
 if [ "$6" = 1 ]; then
   sysctl $e -p "$1" >"$t/out" 2>"$t/err"; rc=$?
@@ -159,7 +162,7 @@ export default defineModule({
     const applied = await runScript(
       ctx,
       APPLY_SCRIPT,
-      [file, name, value, setProc ? '1' : '0', writeFile ? '1' : '0', reload ? '1' : '0', args.ignoreerrors ? '1' : '0'],
+      [file, name, value, setProc ? '1' : '0', writeFile ? '1' : '0', reload ? '1' : '0', args.ignoreerrors ? '1' : '0', ...integrityArgs(writeFile ? fixed : '')],
       { env: C_LOCALE, stdin: writeFile ? fixed : '' },
     );
     if (applied.rc === 0) return result;

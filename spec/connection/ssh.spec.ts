@@ -150,42 +150,16 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
   });
 
   describe('files', () => {
-    it('writes and reads binary data with trailing newlines exactly, in one round trip each', async () => {
+    it('reads binary data with trailing newlines exactly, in one round trip', async () => {
       const c = connect(sshd);
       const file = path.join(dir, 'data.bin');
       const data = Buffer.concat([randomBytes(3_000_000), Buffer.from('\n\n\r\n')]);
+      await fs.writeFile(file, data);
       await c.connect();
       const before = c.roundTrips;
-      await c.writeFile(file, data, { mode: 0o600 });
-      expect(c.roundTrips - before).to.equal(1);
-      expect((await fs.readFile(file)).equals(data)).to.equal(true);
       const back = await c.readFile(file);
-      expect(c.roundTrips - before).to.equal(2);
+      expect(c.roundTrips - before).to.equal(1);
       expect(back.equals(data)).to.equal(true);
-    });
-
-    it('writes atomically with mode, owner and group, leaving no temp file', async () => {
-      const c = connect(sshd);
-      const sub = await fs.mkdtemp(path.join(dir, 'w-'));
-      const file = path.join(sub, 'conf');
-      await fs.writeFile(file, 'old');
-      await c.writeFile(file, 'new\n', { mode: 0o640, owner: 'nobody', group: 'nogroup' });
-      expect(await fs.readFile(file, 'utf8')).to.equal('new\n');
-      const st = await c.stat(file);
-      expect(st).to.include({ type: 'file', mode: 0o640, owner: 'nobody', group: 'nogroup', size: 4 });
-      expect(await fs.readdir(sub)).to.deep.equal(['conf']);
-    });
-
-    it('keeps the old file and removes the temp file when chown fails (unknown owner)', async () => {
-      const c = connect(sshd);
-      const sub = await fs.mkdtemp(path.join(dir, 'w-'));
-      const file = path.join(sub, 'conf');
-      await fs.writeFile(file, 'old');
-      const error = await failure(c.writeFile(file, 'new', { owner: 'no-such-user-typebook' }));
-      expect(error).to.be.instanceOf(HostOperationError);
-      expect(error.message).to.contain('no-such-user-typebook');
-      expect(await fs.readFile(file, 'utf8')).to.equal('old');
-      expect(await fs.readdir(sub)).to.deep.equal(['conf']);
     });
 
     it('fails to read a missing file with ENOENT', async () => {

@@ -166,7 +166,6 @@ describe('haproxy runtime: one exchange per socket session', () => {
     connect: async () => {},
     run: () => Promise.reject(new Error('not used')),
     readFile: () => Promise.reject(new Error('not used')),
-    writeFile: () => Promise.reject(new Error('not used')),
     stat: () => Promise.reject(new Error('not used')),
     close: async () => {},
     openUnixSocket: (socketPath: string) => new Promise<Duplex>((resolve, reject) => {
