@@ -595,7 +595,8 @@ export class PlayRunner {
 
 /** the event that reports an outcome */
 function hostResult(host: string, outcome: Outcome, id: number, task: string): HostResultEvent {
-  const msg = outcome.result.msg;
+  const shown = outcome.shown ?? outcome.result;
+  const msg = shown.msg;
   const message = typeof msg === 'string' ? msg : msg !== undefined ? JSON.stringify(msg) : undefined;
   return {
     type: 'host_result',
@@ -607,8 +608,8 @@ function hostResult(host: string, outcome: Outcome, id: number, task: string): H
     ...(outcome.ignored ? { ignored: true } : {}),
     ...(outcome.delegatedTo ? { delegatedTo: outcome.delegatedTo } : {}),
     ...(message !== undefined ? { message } : {}),
-    result: outcome.result,
-    ...(Array.isArray(outcome.result.diff) ? { diff: outcome.result.diff as Diff[] } : {}),
+    result: shown,
+    ...(Array.isArray(shown.diff) ? { diff: shown.diff as Diff[] } : {}),
     durationMs: outcome.durationMs,
   };
 }

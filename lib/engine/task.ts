@@ -50,6 +50,8 @@ export interface Outcome {
   ignored: boolean;
   /** what `register` stores */
   result: ModuleResult;
+  /** what the output and the events show, when it differs from `result`: the censored result under no_log */
+  shown?: ModuleResult;
   /** the host the module ran on, when delegated */
   delegatedTo?: string;
   durationMs: number;
@@ -182,7 +184,7 @@ export class TaskRunner {
         const label = control.label !== undefined ? templar.renderString(control.label, itemVars, task.pos) : item;
         const itemResult: ModuleResult = { ...outcome.result, item, ansible_loop_var: loopVar, ...(control.index_var ? { [control.index_var]: index } : {}) };
         results.push(itemResult);
-        onItem?.(noLog ? '(censored due to no_log)' : label, noLog ? { ...outcome, result: censor(outcome.result) } : outcome);
+        onItem?.(noLog ? '(censored due to no_log)' : label, noLog ? { ...outcome, shown: censor(outcome.result) } : outcome);
         if (outcome.status === 'unreachable') {
           unreachable = outcome;
           break;
@@ -208,7 +210,8 @@ export class TaskRunner {
   private finish(started: number, outcome: Omit<Outcome, 'durationMs'> & { durationMs?: number }, noLog: boolean): Outcome {
     const result = outcome.result;
     if (!('failed' in result)) result.failed = false;
-    return { ...outcome, result: noLog ? censor(result) : result, durationMs: performance.now() - started };
+    // Ansible registers the real result under no_log and censors only what it prints
+    return { ...outcome, result, ...(noLog ? { shown: censor(result) } : {}), durationMs: performance.now() - started };
   }
 
   private holds(conditions: readonly Condition[], vars: Vars, where: SourcePos): boolean {

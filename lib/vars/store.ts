@@ -7,6 +7,10 @@
  *
  * Values stay raw until read: a view renders a string that holds a template when a template reads it
  * (as Ansible's lazy variables do), so `a: "{{ b }}"` follows `b` wherever `b` is set.
+ *
+ * What came back from hosts (gathered facts, registered results, set_fact values, which were rendered when
+ * set) is never rendered again, as Ansible marks it unsafe: a host that prints `{{ db_password }}` must get
+ * that text back, not the controller's password.
  */
 import { dirname } from 'node:path';
 import type { Inventory, VarsDir } from '../inventory/index.js';
@@ -97,27 +101,46 @@ export class VariableStore {
 
   /** The raw (unrendered) variables of a host in a scope, merged by precedence. */
   raw(host: string, scope: Scope = {}): Vars {
+    return this.merged(host, scope).vars;
+  }
+
+  /** The merged variables, and the names whose winning value came from hosts (never rendered). */
+  private merged(host: string, scope: Scope): { vars: Vars; unsafe: Set<string> } {
     const play = scope.play;
     const taskRoles = scope.roles ?? [];
     const playRoles = play?.roles ?? [];
     const layers: Vars[] = [];
     for (const role of [...playRoles, ...taskRoles]) layers.push(role.defaults);
     layers.push(this.inventoryVars(host));
+    const fromHosts = new Set<Vars>();
     const facts = this.facts.get(host);
-    if (facts) layers.push(Object.fromEntries(Object.entries(facts).map(([k, v]) => [k.startsWith('ansible_') ? k : `ansible_${k}`, v])));
+    if (facts) {
+      layers.push(Object.fromEntries(Object.entries(facts).map(([k, v]) => [k.startsWith('ansible_') ? k : `ansible_${k}`, v])));
+      fromHosts.add(layers.at(-1)!);
+    }
     if (play) layers.push(play.vars);
     for (const vf of scope.varsFiles ?? play?.varsFiles.map((f) => f.vars ?? {}) ?? []) layers.push(vf);
     for (const role of [...playRoles, ...taskRoles]) layers.push(role.vars);
     for (const block of scope.blocks ?? []) layers.push(block);
     if (scope.task) layers.push(scope.task);
     const hostFacts = this.hostFacts.get(host);
-    if (hostFacts) layers.push(hostFacts);
+    if (hostFacts) {
+      layers.push(hostFacts);
+      fromHosts.add(hostFacts);
+    }
     for (const role of taskRoles) layers.push(role.params);
     if (scope.roleArguments) layers.push(scope.roleArguments);
     if (scope.includeParams) layers.push(scope.includeParams);
     if (scope.loop) layers.push(scope.loop);
     layers.push(this.extraVars);
-    return combineVars(layers);
+    const unsafe = new Set<string>();
+    for (const layer of layers) {
+      for (const key of Object.keys(layer)) {
+        if (fromHosts.has(layer)) unsafe.add(key);
+        else unsafe.delete(key);
+      }
+    }
+    return { vars: combineVars(layers), unsafe };
   }
 
   /** Magic variables of a host (they cannot be overridden, as in Ansible). */
@@ -184,16 +207,19 @@ export class VariableStore {
    * first read (a value referring to itself, directly or not, is an error rather than a hang).
    */
   view(host: string, scope: Scope = {}): Vars {
-    return lazyView(this.raw(host, scope), this.renderer, this.magic(host, scope));
+    const { vars, unsafe } = this.merged(host, scope);
+    return lazyView(vars, this.renderer, this.magic(host, scope), unsafe);
   }
 }
 
 /**
  * A read-only object over `raw` whose values are rendered on first read, with the view itself as their
- * variables. `fixed` values (the magic variables: hostvars, groups...) win and are never rendered.
+ * variables. `fixed` values (the magic variables: hostvars, groups...) win and are never rendered, nor are the
+ * `unsafe` ones of `raw` (data from hosts).
  */
-export function lazyView(raw: Vars, renderer: Renderer, fixed: Vars = {}): Vars {
+export function lazyView(raw: Vars, renderer: Renderer, fixed: Vars = {}, unsafe: ReadonlySet<string> = new Set()): Vars {
   const rendered = new Map<string, unknown>(Object.entries(fixed));
+  for (const key of unsafe) if (!rendered.has(key) && Object.prototype.hasOwnProperty.call(raw, key)) rendered.set(key, raw[key]);
   const all: Vars = { ...raw, ...fixed };
   const inProgress = new Set<string>();
   const view: Vars = new Proxy(all, {
