@@ -191,6 +191,7 @@ const STAT_FORMAT = '%f %u %g %s %h %i %U %G';
 const READ_SCRIPT = `opts=$1; shift
 umask
 for p do
+  case $p in -*) p=./$p ;; esac  # find reads a leading '-' as an option (-delete)
   echo =
   if s=$(LC_ALL=C stat -c '${STAT_FORMAT}' -- "$p" 2>&1); then
     printf 'l %s\\n' "$s"

@@ -49,8 +49,11 @@ function stateOf(lstat: StatFields | undefined): PrevState {
 const APPLY_SCRIPT = `set -e
 op=$1 p=$2 src=$3 mode=$4 owner=$5 group=$6 at=$7 nofollow=$8 rmode=$9; shift 9
 recurse=$1 times=$2
+# find reads a leading '-' as an option: \`path=-delete recurse=true\` emptied the working directory
+case $p in -*) p=./$p ;; esac
+case $at in -*) at=./$at ;; esac
 own=$owner\${group:+:$group}
-tmp="$(dirname -- "$p")/.typebook.$$.tmp"
+tmp=$(mktemp -u -- "$(dirname -- "$p")/.typebook.XXXXXXXX")
 case $op in
   absent) rm -rf -- "$p" ;;
   touch) touch -- "$p" ;;

@@ -36,7 +36,8 @@ function lines(text: string): string[] {
 
 /** true when some path matching the glob exists on the host; globs are expanded by the host's shell, never evaluated */
 async function globExists(ctx: ModuleContext, pattern: string): Promise<boolean> {
-  const script = 'for f in $1; do [ -e "$f" ] || [ -L "$f" ] && exit 0; done; exit 1';
+  // as Python's glob.glob: the pattern is expanded, never split on spaces (IFS empty)
+  const script = 'IFS=; for f in $1; do [ -e "$f" ] || [ -L "$f" ] && exit 0; done; exit 1';
   const result = await ctx.connection.run({ argv: ['sh', '-c', script, 'sh', pattern] }, { become: ctx.become });
   return result.rc === 0;
 }
