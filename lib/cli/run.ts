@@ -138,10 +138,18 @@ export function registerRunCommand(program: Command): void {
         listeners.push(jsonRenderer((line) => jsonStream!.write(line)));
       }
       const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
+      // as ansible-playbook: a first Ctrl-C lets the running tasks finish, a second (or SIGTERM) kills their commands
       const abort = new AbortController();
+      const kill = new AbortController();
       const stop = (signal: NodeJS.Signals) => {
-        if (abort.signal.aborted) return;
-        process.stderr.write(`\n${signal}: no new task will start; waiting for the running ones to finish\n`);
+        if (kill.signal.aborted) return;
+        if (abort.signal.aborted || signal === 'SIGTERM') {
+          process.stderr.write(`\n${signal}: killing the running commands\n`);
+          abort.abort();
+          kill.abort();
+          return;
+        }
+        process.stderr.write(`\n${signal}: no new task will start; waiting for the running ones to finish (Ctrl-C again to kill them)\n`);
         abort.abort();
       };
       process.on('SIGINT', stop);
@@ -164,6 +172,7 @@ export function registerRunCommand(program: Command): void {
           ...(becomePassword !== undefined ? { becomePassword } : {}),
           ssh: { ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}), ...(flags.hostKeyChecking === false ? { hostKeyChecking: false } : {}) },
           signal: abort.signal,
+          killSignal: kill.signal,
           onEvent: (event) => listeners.forEach((l) => l(event)),
         });
         process.exitCode = result.exitCode;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { shellJoin, shellQuote } from './quote.js';
-import { ConnectionError, type Become, type CommandSpec, type RunResult } from './types.js';
+import { CommandStoppedError, ConnectionError, type Become, type CommandSpec, type RunResult } from './types.js';
 
 /** The outer argument vector of a command, plus what `drive` needs to handle `become`. */
 export interface Invocation {
@@ -119,6 +119,9 @@ export interface RawResult {
 export interface DriveOptions {
   stdin?: string | Uint8Array;
   timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+  /** default DEFAULT_MAX_OUTPUT_BYTES */
+  maxOutputBytes?: number | undefined;
   /** for messages */
   what: string;
 }
@@ -134,6 +137,12 @@ export function exitCode(code: number | null, signal: string | null): number {
   return 255;
 }
 
+/**
+ * What is kept of one output stream of a command. Output is held in memory until the command ends, so with
+ * many hosts at once it must be bounded; past this the command is killed and the task fails, saying so.
+ */
+export const DEFAULT_MAX_OUTPUT_BYTES = 128 * 1024 * 1024;
+
 /** How long a killed process may take to report its end before the call fails anyway. */
 const KILL_GRACE_MS = 3000;
 
@@ -146,7 +155,16 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
     const stdoutChunks: Buffer[] = [];
     const stderrChunks: Buffer[] = [];
     let settled = false;
-    let failure: ConnectionError | undefined;
+    let failure: ConnectionError | CommandStoppedError | undefined;
+    const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const kept = { stdout: 0, stderr: 0 };
+    /** false (and the command killed) once the stream passed maxBytes */
+    const keep = (stream: 'stdout' | 'stderr', chunk: Buffer): boolean => {
+      kept[stream] += chunk.length;
+      if (kept[stream] <= maxBytes) return true;
+      fail(new CommandStoppedError(host, `${options.what}: more than ${maxBytes / 1024 / 1024} MiB on ${stream}; the command was killed (typebook keeps at most that much of each output stream)`));
+      return false;
+    };
     let timer: NodeJS.Timeout | undefined;
     const marker = invocation.startMarker === undefined ? undefined : Buffer.from(`${invocation.startMarker} `);
     let started = marker === undefined;
@@ -159,9 +177,10 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       outcome();
     };
-    const fail = (error: ConnectionError): void => {
+    const fail = (error: ConnectionError | CommandStoppedError): void => {
       if (failure !== undefined) return;
       failure = error;
       proc.kill(pid);
@@ -177,7 +196,7 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
 
     proc.stdout.on('data', (chunk: Buffer) => {
       if (started) {
-        stdoutChunks.push(chunk);
+        if (keep('stdout', chunk)) stdoutChunks.push(chunk);
         return;
       }
       pending = Buffer.concat([pending, chunk]);
@@ -195,7 +214,7 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
     });
     proc.stderr.on('data', (chunk: Buffer) => {
       if (started || invocation.passwordPrompt === undefined) {
-        stderrChunks.push(chunk);
+        if (keep('stderr', chunk)) stderrChunks.push(chunk);
         return;
       }
       stderrText += chunk.toString('utf8');
@@ -211,6 +230,12 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
     });
 
     if (invocation.stdinAfterStart !== true) sendStdin();
+    const onAbort = (): void => {
+      const reason: unknown = options.signal?.reason;
+      fail(new CommandStoppedError(host, `${options.what}: ${reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'interrupted'}; the command was killed`));
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => {
         fail(new ConnectionError(host, 'timeout', `${options.what}: timed out after ${options.timeoutMs} ms; the command was killed`));

@@ -1,6 +1,6 @@
 /** The connection to this machine (`ansible_connection: local`): child processes and the file system. */
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -12,6 +12,9 @@ import {
 import type {
   Become, CommandSpec, Connection, FileStat, RunOptions, RunResult,
 } from './types.js';
+
+/** util-linux's setpriv, to give local commands a parent-death signal (Linux); commands run without it elsewhere */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((candidate) => existsSync(candidate));
 
 export class LocalConnection implements Connection {
   readonly host: string;
@@ -65,7 +68,9 @@ export class LocalConnection implements Connection {
       if (!ok) return { rc: 2, stdout: Buffer.alloc(0), stderr: Buffer.from(`cd: ${spawnOptions.cwd}: No such directory\n`) };
     }
     this.started += 1;
-    const [file, ...args] = invocation.argv as [string, ...string[]];
+    // the command dies with typebook even when typebook is killed outright (SIGKILL runs no handler of ours)
+    const argv = SETPRIV !== undefined ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...invocation.argv] : invocation.argv;
+    const [file, ...args] = argv as [string, ...string[]];
     // detached: the child leads its own process group, so a timeout kills it and everything it started
     const child = spawn(file, args, { ...spawnOptions, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     let spawnError: NodeJS.ErrnoException | undefined;
@@ -89,7 +94,7 @@ export class LocalConnection implements Connection {
         }
       },
     };
-    const raw = await drive(this.host, handle, invocation, { stdin: options.stdin, timeoutMs: options.timeoutMs, what });
+    const raw = await drive(this.host, handle, invocation, { stdin: options.stdin, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: options.maxOutputBytes, what });
     if (spawnError !== undefined) {
       // as a shell reports a program it cannot run
       const rc = spawnError.code === 'ENOENT' ? 127 : 126;

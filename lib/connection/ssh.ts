@@ -35,6 +35,9 @@ interface Identity {
   key: ParsedKey;
 }
 
+/** a file read is a Buffer, not a string, and may be larger than a command's output */
+const READ_FILE_MAX_BYTES = 1024 * 1024 * 1024;
+
 type SshError = Error & { level?: string; code?: string | number; reason?: number | string };
 
 export class SshConnection implements Connection {
@@ -87,7 +90,7 @@ export class SshConnection implements Connection {
 
   async readFile(filePath: string, options?: { become?: Become }): Promise<Buffer> {
     // `cat` in one exec: one request whatever the size, and the bytes come back exactly, streamed on the channel
-    const raw = await this.exec(readCommand(filePath), { become: options?.become }, `${this.host}: read ${filePath}`);
+    const raw = await this.exec(readCommand(filePath), { become: options?.become, maxOutputBytes: READ_FILE_MAX_BYTES }, `${this.host}: read ${filePath}`);
     if (raw.rc !== 0) throw hostFileError(this.host, 'readFile', filePath, raw.stderr.toString('utf8'));
     return raw.stdout;
   }
@@ -172,7 +175,7 @@ export class SshConnection implements Connection {
       const live = this.client === client ? client : await this.ensureClient();
       const channel = await this.openExec(live, invocationCommandLine(invocation));
       return await drive(this.host, this.processOf(live, channel, what, options.become), invocation, {
-        stdin: options.stdin, timeoutMs: options.timeoutMs, what,
+        stdin: options.stdin, timeoutMs: options.timeoutMs, signal: options.signal, maxOutputBytes: options.maxOutputBytes, what,
       });
     } finally {
       release();

@@ -23,6 +23,10 @@ export interface RunOptions {
   cwd?: string;
   /** the command is killed and the call fails with a ConnectionError of kind 'timeout' after this long */
   timeoutMs?: number;
+  /** when aborted, the command is killed and the call fails with a CommandStoppedError (the abort's reason) */
+  signal?: AbortSignal;
+  /** bytes kept per output stream; past them the command is killed and the call fails with a CommandStoppedError */
+  maxOutputBytes?: number;
   become?: Become;
 }
 
@@ -64,6 +68,16 @@ export interface Connection {
   /** A byte stream to a Unix socket on the host (HAProxy's runtime API). */
   openUnixSocket(path: string): Promise<Duplex>;
   close(): Promise<void>;
+}
+
+/** A command killed on purpose while its host stayed reachable: a task's timeout, an interrupted run, too much output. */
+export class CommandStoppedError extends Error {
+  readonly host: string;
+  constructor(host: string, message: string) {
+    super(message);
+    this.name = 'CommandStoppedError';
+    this.host = host;
+  }
 }
 
 export type ConnectionErrorKind = 'refused' | 'timeout' | 'auth' | 'dns' | 'hostkey' | 'lost' | 'become' | 'other';

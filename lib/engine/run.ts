@@ -43,6 +43,8 @@ export interface RunPlaybookOptions {
   becomePassword?: string;
   /** abort: no new task starts; running ones finish */
   signal?: AbortSignal;
+  /** abort: the commands in flight are killed, their tasks fail, and the run ends */
+  killSignal?: AbortSignal;
   onEvent?: EventListener;
 }
 
@@ -117,6 +119,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
     diff: Boolean(options.diff),
     verbosity: options.verbosity ?? 0,
     signal,
+    ...(options.killSignal ? { killSignal: options.killSignal } : {}),
     playbookDir: playbook.dir,
     omit,
     ...(options.becomePassword !== undefined ? { becomePassword: options.becomePassword } : {}),

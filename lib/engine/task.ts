@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
-import { ConnectionError, type Become, type Connection } from '../connection/types.js';
+import { CommandStoppedError, ConnectionError, type Become, type CommandSpec, type Connection, type RunOptions } from '../connection/types.js';
 import { isPlainObject } from '../modules/coerce.js';
-import type { ModuleContext, ModuleResult } from '../modules/module.js';
+import type { ModuleContext, ModuleDefinition, ModuleResult } from '../modules/module.js';
 import { finalizeModuleArgs } from '../playbook/module-args.js';
 import { localFileCandidates } from '../playbook/load.js';
 import type { Condition, IncludeRole, IncludeTasks, InheritedKeywords, RoleInstance, Task, TaskItem, Vars } from '../playbook/types.js';
@@ -64,6 +64,8 @@ export interface TaskEnvironment {
   diff: boolean;
   verbosity: number;
   signal: AbortSignal;
+  /** when aborted (a second Ctrl-C), the commands in flight are killed and their tasks fail */
+  killSignal?: AbortSignal;
   playbookDir: string;
   omit: string;
   /** --ask-become-pass, for hosts whose variables give no become password */
@@ -119,6 +121,16 @@ function withOverlay(base: Vars, overlay: Vars): Vars {
   return new Proxy(base, {
     get: (target, key) => (typeof key === 'string' && Object.prototype.hasOwnProperty.call(overlay, key) ? overlay[key] : Reflect.get(target, key)),
     has: (target, key) => (typeof key === 'string' && Object.prototype.hasOwnProperty.call(overlay, key)) || Reflect.has(target, key),
+  });
+}
+
+/** The connection with `signal` given to every command it runs: aborting it kills them. */
+function stoppable(connection: Connection, signal: AbortSignal): Connection {
+  return new Proxy(connection, {
+    get(target, property, receiver) {
+      if (property !== 'run') return Reflect.get(target, property, receiver) as unknown;
+      return (command: CommandSpec, options: RunOptions = {}) => target.run(command, { ...options, signal });
+    },
   });
 }
 
@@ -285,7 +297,7 @@ export class TaskRunner {
       },
       evaluate: (expression) => templar.evaluate(expression, vars, task.pos),
     };
-    const result = await module.run(final.args as never, ctx);
+    const result = await this.bounded(module, final.args, ctx, keywords, vars, task.pos);
     let changed = Boolean(result.changed);
     let failed = Boolean(result.failed);
     const withResult = task.keywords.register ? withOverlay(vars, { [task.keywords.register]: result }) : vars;
@@ -301,6 +313,34 @@ export class TaskRunner {
     const ignored = failed && flag(templar, keywords.ignore_errors, vars, task.pos);
     const status: HostStatus = failed ? 'failed' : result.skipped ? 'skipped' : changed ? 'changed' : 'ok';
     return { status, changed, ignored, result, ...(delegate !== undefined ? { delegatedTo: delegate } : {}) };
+  }
+
+  /**
+   * Runs the module, stopped by the task's `timeout` (seconds) or a second Ctrl-C: its commands are killed
+   * (their connection passes the stop on to each run) and the task fails with the reason.
+   */
+  private async bounded(module: ModuleDefinition, args: Vars, ctx: ModuleContext, keywords: EffectiveKeywords, vars: Vars, where: SourcePos): Promise<ModuleResult> {
+    const seconds = keywords.timeout === undefined ? 0 : Number(this.env.templar.renderData(keywords.timeout, vars, where));
+    if (seconds <= 0 && this.env.killSignal === undefined) return module.run(args as never, ctx);
+    const stop = new AbortController();
+    const timer = seconds > 0
+      ? setTimeout(() => stop.abort(new Error(`The ${module.name} action failed to execute in the expected time frame (${seconds}) and was terminated`)), seconds * 1000)
+      : undefined;
+    const onKill = (): void => stop.abort(new Error('interrupted (Ctrl-C twice)'));
+    if (this.env.killSignal?.aborted) onKill();
+    this.env.killSignal?.addEventListener('abort', onKill, { once: true });
+    const connection = stoppable(ctx.connection, stop.signal);
+    try {
+      return await new Promise<ModuleResult>((resolve, reject) => {
+        const onStop = (): void => reject(new CommandStoppedError(ctx.host, (stop.signal.reason as Error).message));
+        if (stop.signal.aborted) return onStop();
+        stop.signal.addEventListener('abort', onStop, { once: true });
+        module.run(args as never, { ...ctx, connection }).then(resolve, reject);
+      });
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      this.env.killSignal?.removeEventListener('abort', onKill);
+    }
   }
 
   /** become from the keywords (play, block, task); undefined leaves the host's own (ansible_become...) */

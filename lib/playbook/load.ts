@@ -35,7 +35,7 @@ export function displayPath(path: string): string {
   return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
-const inheritedNames = ['become', 'become_user', 'become_method', 'environment', 'ignore_errors', 'ignore_unreachable', 'any_errors_fatal', 'check_mode', 'diff', 'no_log', 'throttle', 'run_once', 'delegate_to', 'delegate_facts', 'connection', 'remote_user', 'module_defaults'] as const;
+const inheritedNames = ['become', 'become_user', 'become_method', 'environment', 'ignore_errors', 'ignore_unreachable', 'any_errors_fatal', 'check_mode', 'diff', 'no_log', 'throttle', 'timeout', 'run_once', 'delegate_to', 'delegate_facts', 'connection', 'remote_user', 'module_defaults'] as const;
 
 /** `when: x` and `when: [a, b]` both become a list (all must hold) */
 function conditions(value: unknown): Condition[] | undefined {

@@ -73,6 +73,7 @@ const common: Record<string, JsonSchema> = {
   diff: bool('show diffs whatever --diff says'),
   no_log: bool('hide the values and results of this task'),
   throttle: int('at most this many hosts at once', 1),
+  timeout: int('seconds the task may take: past them its commands are killed and it fails (0: no limit)'),
   run_once: bool('run on the first host of the batch only, sharing the result'),
   delegate_to: str('run on this host instead, with the original host\'s variables'),
   delegate_facts: bool('facts set by a delegated task go to the delegate'),
@@ -81,7 +82,7 @@ const common: Record<string, JsonSchema> = {
 
 /** Keywords of Ansible that typebook does not support yet: named so that the error says so, rather than "unknown". */
 export const unsupportedKeywords: ReadonlySet<string> = new Set([
-  'async', 'poll', 'debugger', 'collections', 'become_exe', 'become_flags', 'vars_prompt', 'fact_path', 'timeout',
+  'async', 'poll', 'debugger', 'collections', 'become_exe', 'become_flags', 'vars_prompt', 'fact_path',
   'strategy_plugins', 'with_sequence', 'with_nested', 'with_together', 'with_fileglob', 'with_first_found', 'with_subelements',
   'with_indexed_items', 'with_random_choice', 'with_lines', 'with_inventory_hostnames', 'with_flattened', 'with_cartesian',
 ]);

@@ -24,6 +24,7 @@ export interface InheritedKeywords {
   diff?: unknown;
   no_log?: unknown;
   throttle?: unknown;
+  timeout?: unknown;
   run_once?: unknown;
   delegate_to?: string;
   delegate_facts?: unknown;

@@ -113,12 +113,12 @@ describe('the typebook command', function () {
     expect(stdout).to.match(/^db1 +: ok=6 /m);
   });
 
-  it('on SIGTERM starts no new task, lets the running one finish, prints the recap and exits non-zero', async () => {
+  it('on Ctrl-C starts no new task, lets the running one finish, prints the recap and exits non-zero', async () => {
     const child = spawn(process.execPath, [cli, 'run', join(dir, 'slow.yml'), '-i', inventory], { env: { ...process.env, NO_COLOR: '1' } });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (stdout.includes('TASK [slow task]') && !child.killed) child.kill('SIGTERM');
+      if (stdout.includes('TASK [slow task]') && !child.killed) child.kill('SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).to.not.equal(0);
@@ -126,5 +126,82 @@ describe('the typebook command', function () {
     expect(stdout).not.to.contain('not after an interrupt');
     expect(stdout).to.contain('PLAY RECAP');
     expect(stdout).to.contain('INTERRUPTED after');
+  });
+
+  describe('commands that hang or flood', () => {
+    /** a playbook whose one task on web1 writes its shell's PID to `pidFile`, then runs `then` */
+    function stuck(pidFile: string, then: string, keywords = ''): string {
+      const playbook = join(tmp, 'stuck.yml');
+      writeFileSync(playbook, `- hosts: web1\n  gather_facts: false\n  tasks:\n    - name: stuck\n      shell: echo $$ > ${pidFile}; exec ${then}\n${keywords}    - name: after\n      debug: msg=after\n`);
+      return playbook;
+    }
+    function alive(pid: number): boolean {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    async function until(what: () => boolean, limitMs: number): Promise<boolean> {
+      const end = Date.now() + limitMs;
+      while (Date.now() < end) {
+        if (what()) return true;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return what();
+    }
+    async function started(pidFile: string): Promise<number> {
+      expect(await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 20_000), 'the command started').to.equal(true);
+      return Number(readFileSync(pidFile, 'utf8'));
+    }
+
+    for (const [how, signals] of [['a second Ctrl-C', ['SIGINT', 'SIGINT']], ['SIGTERM', ['SIGTERM']]] as const) {
+      it(`${how} kills the command in flight, fails its task and ends the run`, async () => {
+        const pidFile = join(tmp, 'pid');
+        const child = spawn(process.execPath, [cli, 'run', stuck(pidFile, 'sleep 60'), '-i', inventory], { env: { ...process.env, NO_COLOR: '1' } });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+        const pid = await started(pidFile);
+        for (const signal of signals) {
+          child.kill(signal);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        const code = await closed;
+        expect(code).to.not.equal(0);
+        expect(stdout).to.match(/fatal: \[web1\]: FAILED! => .*interrupted/);
+        expect(stdout).not.to.contain('TASK [after]');
+        expect(stdout).to.contain('PLAY RECAP');
+        expect(alive(pid), 'the command was killed').to.equal(false);
+      });
+    }
+
+    it('a command dies with typebook killed by SIGKILL', async () => {
+      const pidFile = join(tmp, 'pid');
+      const child = spawn(process.execPath, [cli, 'run', stuck(pidFile, 'sleep 60'), '-i', inventory], { stdio: 'ignore' });
+      const closed = new Promise((resolve) => child.on('close', resolve));
+      const pid = await started(pidFile);
+      child.kill('SIGKILL');
+      await closed;
+      expect(await until(() => !alive(pid), 5000), 'the command was killed with typebook').to.equal(true);
+    });
+
+    it('the timeout keyword stops a task and fails it with Ansible\'s message; the host goes on as the play says', () => {
+      const pidFile = join(tmp, 'pid');
+      const { code, stdout } = typebook(['run', stuck(pidFile, 'sleep 60', '      timeout: 1\n      ignore_errors: true\n'), '-i', inventory]);
+      expect(stdout).to.contain('failed: [web1]: FAILED! => The shell action failed to execute in the expected time frame (1) and was terminated ...ignoring');
+      expect(stdout).to.contain('TASK [after]');
+      expect(code).to.equal(0);
+      expect(alive(Number(readFileSync(pidFile, 'utf8')))).to.equal(false);
+    });
+
+    it('a flood of output fails the task with a clear message instead of exhausting memory', () => {
+      const playbook = join(tmp, 'flood.yml');
+      writeFileSync(playbook, '- hosts: web1\n  gather_facts: false\n  tasks:\n    - shell: head -c 200000000 /dev/zero\n');
+      const { code, stdout } = typebook(['run', playbook, '-i', inventory]);
+      expect(code).to.equal(2);
+      expect(stdout).to.match(/fatal: \[web1\]: FAILED! => .*more than 128 MiB on stdout; the command was killed/);
+    });
   });
 });
