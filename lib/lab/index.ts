@@ -373,7 +373,8 @@ function ownedState(lab: LabLayout): LabState | undefined {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new LabError(`refusing ${lab.dir} as the state dir of lab '${lab.name}': ${code === 'ENOTDIR' ? 'it is not a directory' : (err as Error).message}`);
+    const why = code === 'ENOTDIR' ? 'it is not a directory' : (err as Error).message;
+    throw new LabError(`refusing ${lab.dir} as the state dir of lab '${lab.name}': ${why}`);
   }
   if (entries.length === 0) return undefined;
   // state.json.tmp: a crash between writing the first state and renaming it

@@ -86,7 +86,12 @@ export function suggestLabName(name: string, links: readonly LinkInfo[], routes:
 export async function createBridge(lab: LabLayout): Promise<void> {
   const temp = tempLinkName();
   await run('ip', ['-batch', '-'], {
-    input: [`link add name ${temp} type bridge`, `link set dev ${temp} alias ${lab.linkAlias}`, `link set dev ${temp} name ${lab.bridge}`].join('\n') + '\n',
+    input: [
+      `link add name ${temp} type bridge`,
+      `link set dev ${temp} alias ${lab.linkAlias}`,
+      // fails if another lab's bridge has the name: this lab's is then found by its alias and deleted alone
+      `link set dev ${temp} name ${lab.bridge}`,
+    ].join('\n') + '\n',
   });
   // Before the link is up, so the root namespace never gets an IPv6 address on it.
   writeFileSync(`/proc/sys/net/ipv6/conf/${lab.bridge}/disable_ipv6`, '1');

@@ -1,8 +1,8 @@
 /**
  * A host's upper layer before first boot: the few files that make the machine's root into this host
  * (name, host key, sshd settings, apt sources, init) and the markers that hide the machine's own
- * (/root, /home, password hashes, TLS keys, apt sources and lists, host keys, policy-rc.d, the labs' state). Everything the host writes later
- * lands here too, so `ls <state>/hosts/node1/upper` shows what a playbook changed.
+ * (/root, /home, password hashes, TLS keys, apt sources and lists, host keys, policy-rc.d, the labs' state).
+ * Everything the host writes later lands here too, so `ls <state>/hosts/node1/upper` shows what a playbook changed.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -89,6 +89,15 @@ describe("lab: a --dir that is not the lab's", function () {
     expect(existsSync(join(other, 'state.json'))).to.equal(true);
   });
 
+  it('refuses a <dir>.lock that is not a lab lock, and leaves it', async () => {
+    const dir = join(parent, 'notes');
+    writeFileSync(`${dir}.lock`, 'my notes\n');
+    expect(await refusal(labDown({ name, dir }))).to.equal(
+      `${dir}.lock exists and is not a typebook lab lock; refusing to touch it (give --dir another directory)`,
+    );
+    expect(readFileSync(`${dir}.lock`, 'utf8')).to.equal('my notes\n');
+  });
+
   it('takes down nothing but links for a --dir that does not exist', async () => {
     expect(await labDown({ name, dir: join(parent, 'missing') })).to.include({ removed: false });
     expect(existsSync(join(parent, 'missing'))).to.equal(false);
@@ -124,9 +133,10 @@ describe('lab: two names with the same network number', function () {
     const links = linksOf(first);
     expect(links).to.deep.equal([`tb${labOctet(first)}-br`, `tb${labOctet(first)}-node1`]);
     const message = await refusal(labUp({ hosts: 1, name: second! }));
-    expect(message).to.match(
-      new RegExp(`^lab '${second}' would use subnet 10\\.${labOctet(first)}\\.0\\.0/24 and links tb${labOctet(first)}-\\*, but lab '${first}' already has it up .*same network number.*choose another lab name \\(e\\.g\\. --name ${second}-\\d+, on 10\\.\\d+\\.0\\.0/24\\)$`),
-    );
+    const octet = labOctet(first);
+    expect(message).to.match(new RegExp(`^lab '${second}' would use subnet 10\\.${octet}\\.0\\.0/24 and links tb${octet}-\\*, `));
+    expect(message).to.include(`but lab '${first}' already has it up (tb${octet}-br, tb${octet}-node1): the names give the same network number`);
+    expect(message).to.match(new RegExp(`; choose another lab name \\(e\\.g\\. --name ${second}-\\d+, on 10\\.\\d+\\.0\\.0/24\\)$`));
     const suggested = /--name (\S+),/.exec(message)?.[1];
     expect(labOctet(suggested!)).to.not.equal(labOctet(first));
     expect(existsSync(labLayout(second!).dir)).to.equal(false);
