@@ -7,7 +7,20 @@
  * Nothing is mounted in the root namespace; `lab down` kills each host by PID, deletes the links and the state.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { buildRepo, DEFAULT_PACKAGES, fetchIntoCache, packagesToFetch } from './apt.js';
 import { BOOT_SCRIPT, MARK_SCRIPT } from './host-scripts.js';
@@ -15,6 +28,7 @@ import { renderInventory, renderKnownHosts, sshCommonArgs } from './inventory.js
 import {
   DEFAULT_CACHE_DIR,
   DEFAULT_LAB_NAME,
+  DEFAULT_STATE_ROOT,
   hostLayout,
   labLayout,
   validateHostCount,
@@ -112,8 +126,11 @@ const REQUIRED_TOOLS: Record<string, string> = {
   python3: 'python3',
 };
 const TOOL_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-/** Files a lab puts in its state dir: `lab down` removes these and nothing else it finds there. */
-const STATE_ENTRIES = ['hosts', 'apt', 'inventory.yml', 'known_hosts', 'id_ed25519', 'id_ed25519.pub', 'state.json', 'state.json.tmp'];
+/**
+ * Files a lab puts in its state dir: `lab down` removes these and nothing else it finds there, state.json last, so
+ * a dir is marked as the lab's for as long as anything of the lab is in it.
+ */
+const STATE_ENTRIES = ['state.json.tmp', 'hosts', 'apt', 'inventory.yml', 'known_hosts', 'id_ed25519', 'id_ed25519.pub', 'state.json'];
 
 export async function labUp(options: LabUpOptions): Promise<Lab> {
   const name = options.name ?? DEFAULT_LAB_NAME;
@@ -122,7 +139,7 @@ export async function labUp(options: LabUpOptions): Promise<Lab> {
   const lab = labLayout(name, options.dir);
   checkPrerequisites();
   return withLock(lab, async () => {
-    const existing = readState(lab.statePath);
+    const existing = ownedState(lab);
     if (existing && existing.hosts.length > 0 && existing.hosts.every(hostRunning)) {
       if (existing.hosts.length !== options.hosts) {
         throw new LabError(
@@ -131,6 +148,7 @@ export async function labUp(options: LabUpOptions): Promise<Lab> {
       }
       return labInfo(lab, existing.hosts, true);
     }
+    await checkNetworkFree(lab); // before anything is removed or created
     const leftovers = await teardown(lab, existing);
     if (leftovers) options.onProgress?.(`removed what a previous run of lab '${lab.name}' left behind`);
     try {
@@ -145,7 +163,7 @@ export async function labUp(options: LabUpOptions): Promise<Lab> {
 export async function labDown(options: LabOptions = {}): Promise<LabDownResult> {
   const lab = layoutOf(options);
   return withLock(lab, async () => {
-    const state = readState(lab.statePath);
+    const state = ownedState(lab);
     const removed = await teardown(lab, state);
     return { name: lab.name, dir: lab.dir, removed, hosts: state?.hosts.length ?? 0 };
   });
@@ -181,13 +199,23 @@ export async function labStatus(options: LabOptions = {}): Promise<LabStatus> {
 export function labInfoFromState(options: LabOptions = {}): Lab | undefined {
   const lab = layoutOf(options);
   const state = readState(lab.statePath);
-  return state ? labInfo(lab, state.hosts, true) : undefined;
+  return state && state.hosts.length > 0 ? labInfo(lab, state.hosts, true) : undefined;
 }
 
 async function bringUp(lab: LabLayout, options: LabUpOptions): Promise<Lab> {
   const progress = options.onProgress ?? (() => undefined);
   mkdirSync(lab.dir, { recursive: true, mode: 0o700 });
-  await checkNetworkFree(lab);
+  const state: LabState = {
+    version: 1,
+    name: lab.name,
+    dir: lab.dir,
+    subnet: lab.subnet,
+    bridge: lab.bridge,
+    createdAt: new Date().toISOString(),
+    hosts: [],
+  };
+  // First of all, so that whatever a crash leaves in the dir is known to be this lab's (see ownedState).
+  writeState(lab.statePath, state);
   const hosts = Array.from({ length: options.hosts }, (_, i) => hostLayout(lab, i + 1));
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
 
@@ -199,7 +227,8 @@ async function bringUp(lab: LabLayout, options: LabUpOptions): Promise<Lab> {
   const layersReady = (async () => {
     await sshKeygen(lab.privateKeyPath, `typebook-lab-${lab.name}`);
     const authorizedKey = readFileSync(`${lab.privateKeyPath}.pub`, 'utf8');
-    const hidden = [lab.dir, cacheDir];
+    // Every lab's state (keys, inventories, other hosts' layers) and the .deb cache; upper.ts adds the machine's own.
+    const hidden = [DEFAULT_STATE_ROOT, lab.dir, `${lab.dir}.lock`, cacheDir];
     const markers = hosts.flatMap((h) => prepareUpper(lab, h, hosts, authorizedKey, hidden));
     await run('python3', ['-c', MARK_SCRIPT, ...markers.map((m) => `${m.kind}:${m.path}`)]);
     await mapLimit(hosts, 8, (h) => sshKeygen(join(h.upper, 'etc/ssh/ssh_host_ed25519_key'), `root@${h.name}`));
@@ -214,16 +243,9 @@ async function bringUp(lab: LabLayout, options: LabUpOptions): Promise<Lab> {
   for (const s of settled) if (s.status === 'rejected') throw s.reason;
 
   progress(`starting ${hosts.length} hosts on ${lab.subnet}`);
+  await checkNetworkFree(lab); // again: another lab may have come up while the packages were fetched
   await createBridge(lab);
-  const state: LabState = {
-    version: 1,
-    name: lab.name,
-    dir: lab.dir,
-    subnet: lab.subnet,
-    bridge: lab.bridge,
-    createdAt: new Date().toISOString(),
-    hosts: hosts.map((h) => startHost(lab, h)),
-  };
+  state.hosts = hosts.map((h) => startHost(lab, h));
   writeState(lab.statePath, state);
   await findInits(state.hosts);
   writeState(lab.statePath, state);
@@ -339,6 +361,59 @@ async function teardown(lab: LabLayout, state: LabState | undefined): Promise<bo
   return links.length > 0 || running || files;
 }
 
+/**
+ * The lab's state, if `lab.dir` may be used and torn down as this lab's: a dir that does not exist, an empty one,
+ * or one whose state.json names this lab at this path. Anything else (a mistyped --dir, a copy of a lab's dir,
+ * another lab's) is refused before anything is touched: `lab down` deletes recursively what it finds there.
+ */
+function ownedState(lab: LabLayout): LabState | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync(lab.dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    const why = code === 'ENOTDIR' ? 'it is not a directory' : (err as Error).message;
+    throw new LabError(`refusing ${lab.dir} as the state dir of lab '${lab.name}': ${why}`);
+  }
+  if (entries.length === 0) return undefined;
+  // state.json.tmp: a crash between writing the first state and renaming it
+  const state = readState(lab.statePath) ?? readState(`${lab.statePath}.tmp`);
+  if (state && state.name === lab.name && sameDir(state.dir, lab.dir)) return state;
+  const why = !state
+    ? `it holds ${describeEntries(lab.dir, entries)} and no state.json of a typebook lab`
+    : state.name !== lab.name
+      ? `its state.json is lab '${state.name}'s (use --name ${state.name})`
+      : `its state.json is of lab '${lab.name}' in ${state.dir} (a copy?)`;
+  throw new LabError(
+    `refusing ${lab.dir} as the state dir of lab '${lab.name}': ${why}; nothing was changed. Give --dir a new or empty directory`,
+  );
+}
+
+function sameDir(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+function describeEntries(dir: string, entries: readonly string[]): string {
+  const shown = entries
+    .slice()
+    .sort()
+    .slice(0, 6)
+    .map((e) => {
+      try {
+        return statSync(join(dir, e)).isDirectory() ? `${e}/` : e;
+      } catch {
+        return e;
+      }
+    });
+  return shown.join(', ') + (entries.length > shown.length ? `, ... (${entries.length} entries)` : '');
+}
+
 function removeStateFiles(lab: LabLayout): boolean {
   if (!existsSync(lab.dir)) return false;
   for (const entry of STATE_ENTRIES) rmSync(join(lab.dir, entry), { recursive: true, force: true });
@@ -401,6 +476,15 @@ function nameFlag(lab: LabLayout): string {
   return lab.name === DEFAULT_LAB_NAME ? '' : ` --name ${lab.name}`;
 }
 
+/** The lock's text; undefined when something else (a directory, a link, a FIFO) has its name. */
+function readLock(path: string): string | undefined {
+  try {
+    return lstatSync(path).isFile() ? readFileSync(path, 'utf8') : undefined;
+  } catch {
+    return '';
+  }
+}
+
 /** One `lab` command at a time per lab: a lock file holding the PID and start time of its owner. */
 async function withLock<T>(lab: LabLayout, body: () => Promise<T>): Promise<T> {
   mkdirSync(join(lab.lockPath, '..'), { recursive: true, mode: 0o755 });
@@ -412,11 +496,17 @@ async function withLock<T>(lab: LabLayout, body: () => Promise<T>): Promise<T> {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
-      const [pid, start] = readFileSync(lab.lockPath, 'utf8').trim().split(' ');
+      const text = readLock(lab.lockPath);
+      // empty: its owner died between creating and writing it
+      const held = text === undefined ? null : /^(?:(\d+) (\d*)\n)?$/.exec(text);
+      if (!held) {
+        throw new LabError(`${lab.lockPath} exists and is not a typebook lab lock; refusing to touch it (give --dir another directory)`);
+      }
+      const [, pid, start] = held;
       if (pid && start && isSameProcess(Number(pid), start)) {
         throw new LabError(`another typebook lab command (pid ${pid}) is working on lab '${lab.name}'`);
       }
-      unlinkSync(lab.lockPath); // its owner died
+      rmSync(lab.lockPath, { force: true }); // its owner died
     }
   }
   try {

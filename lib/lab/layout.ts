@@ -2,7 +2,7 @@
  * Everything about a lab that follows from its name alone: subnet, bridge and link names, addresses, paths.
  * Pure, so two labs can be told apart (and checked for clashes) before anything is created.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const DEFAULT_LAB_NAME = 'default';
 export const DEFAULT_STATE_ROOT = '/var/lib/typebook/lab';
@@ -79,7 +79,8 @@ export function labLayout(name: string, dir?: string): LabLayout {
   const invalid = validateLabName(name);
   if (invalid) throw new Error(invalid);
   const octet = labOctet(name);
-  const stateDir = dir ?? join(DEFAULT_STATE_ROOT, name);
+  // Absolute, as recorded in state.json: the same dir is recognised whatever the working directory.
+  const stateDir = dir === undefined ? join(DEFAULT_STATE_ROOT, name) : resolve(dir);
   return {
     name,
     dir: stateDir,

@@ -1,18 +1,26 @@
 /**
  * A host's upper layer before first boot: the few files that make the machine's root into this host
  * (name, host key, sshd settings, apt sources, init) and the markers that hide the machine's own
- * (/root, apt sources and lists, host keys, policy-rc.d, the lab's state). Everything the host writes later
- * lands here too, so `ls <state>/hosts/node1/upper` shows what a playbook changed.
+ * (/root, /home, password hashes, TLS keys, apt sources and lists, host keys, policy-rc.d, the labs' state).
+ * Everything the host writes later lands here too, so `ls <state>/hosts/node1/upper` shows what a playbook changed.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
 import { hostSourcesList } from './apt.js';
 import { HOST_REPO_DIR, type HostLayout, type LabLayout } from './layout.js';
 import { INIT_SCRIPT, RUNLEVEL_SCRIPT, SSHD_CONFIG } from './host-scripts.js';
 
-/** Paths of the machine a host must not see (its own mounts cover /proc, /sys, /dev, /run, /tmp). */
-const COVERED_BY_HOST_MOUNTS = ['/root', '/proc', '/sys', '/dev', '/run', '/tmp'];
+/**
+ * Paths of the machine a host never sees whole: its own mounts cover /proc, /sys, /dev, /run and /tmp, and /root
+ * and /home are empty in every host (the machine's users' files and keys are none of its business).
+ */
+const COVERED_BY_HOST_MOUNTS = ['/root', '/home', '/proc', '/sys', '/dev', '/run', '/tmp'];
+/** The machine's password and group-password files: a host gets them without any hash (see sanitizedShadow). */
+const SHADOW_FILES = ['/etc/shadow', '/etc/gshadow'];
+/** Their backups, and the machine's TLS private keys: whited out. */
+const SECRET_FILES = ['/etc/shadow-', '/etc/gshadow-', '/etc/security/opasswd'];
+const SECRET_DIRS = ['/etc/ssl/private'];
 
 export interface Marker {
   kind: 'whiteout' | 'opaque';
@@ -50,6 +58,40 @@ function put(upper: string, rel: string, content: string, mode: number): void {
   writeFileSync(join(upper, rel), content, { mode });
 }
 
+/** Replaces a file of the machine in the host, keeping the machine's mode and owner. */
+function putLike(upper: string, rel: string, content: string): void {
+  const st = lstatSync(rel);
+  put(upper, rel, content, 0o600);
+  const target = join(upper, rel);
+  chownSync(target, st.uid, st.gid);
+  chmodSync(target, st.mode & 0o7777);
+}
+
+/**
+ * shadow(5)/gshadow(5) with every password field emptied of its hash: `!` (locked) stays locked, anything else
+ * becomes `*` (no password). Accounts, ages and group members stay, so useradd, passwd -S and PAM work as on the
+ * machine, and sshd still lets root in by key.
+ */
+export function sanitizedShadow(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const fields = line.split(':');
+      if (fields.length < 2) return line;
+      fields[1] = fields[1]?.startsWith('!') ? '!' : '*';
+      return fields.join(':');
+    })
+    .join('\n');
+}
+
+/** The paths to hide, without any that lies inside another one or inside what the host's mounts cover. */
+export function hiddenPaths(paths: readonly string[]): string[] {
+  const inside = (path: string, dir: string): boolean => path === dir || !relative(dir, path).startsWith('..');
+  // join() drops a trailing slash; '/' itself is never hidden (the host is an overlay of it)
+  const absolute = [...new Set(paths.filter(isAbsolute).map((p) => join(p, '.')))].filter((p) => p !== '/').sort();
+  return absolute.filter((p) => !COVERED_BY_HOST_MOUNTS.some((m) => inside(p, m)) && !absolute.some((q) => q !== p && inside(p, q)));
+}
+
 export function hostsFile(hosts: readonly { name: string; address: string }[]): string {
   return [
     '127.0.0.1\tlocalhost',
@@ -71,7 +113,7 @@ export function prepareUpper(
   host: HostLayout,
   allHosts: readonly { name: string; address: string }[],
   authorizedKey: string,
-  hiddenDirs: readonly string[],
+  hidden: readonly string[],
 ): Marker[] {
   const upper = host.upper;
   mkdirSync(upper, { recursive: true, mode: 0o755 });
@@ -112,10 +154,14 @@ export function prepareUpper(
   put(upper, '/usr/sbin/runlevel', RUNLEVEL_SCRIPT, 0o755);
   put(upper, '/usr/sbin/init', INIT_SCRIPT, 0o755);
 
-  for (const dir of hiddenDirs) {
-    if (!isAbsolute(dir) || COVERED_BY_HOST_MOUNTS.some((m) => !relative(m, dir).startsWith('..'))) continue;
-    if (existsOnMachine(dir)) whiteout(dir);
+  // What the host has no need of: the machine's users, password hashes and private keys, the labs' state.
+  opaque('/home');
+  for (const file of SHADOW_FILES) {
+    const text = safeRead(file);
+    if (text !== undefined) putLike(upper, file, sanitizedShadow(text));
   }
+  for (const dir of SECRET_DIRS) if (existsOnMachine(dir)) opaque(dir);
+  for (const path of hiddenPaths([...SECRET_FILES, ...hidden])) if (existsOnMachine(path)) whiteout(path);
   return markers;
 }
 
@@ -125,6 +171,14 @@ function existsOnMachine(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+function safeRead(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,13 +4,14 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { labDown, labStatus, labUp } from '../../lib/lab/index.js';
+import { DEFAULT_STATE_ROOT, labDown, labStatus, labUp } from '../../lib/lab/index.js';
 import { labLayout } from '../../lib/lab/layout.js';
 import { readState } from '../../lib/lab/state.js';
 import { waitForExit } from '../../lib/lab/system.js';
+import { sanitizedShadow } from '../../lib/lab/upper.js';
 import { labSsh, testLabName, useLab } from './fixture.js';
 
 const NAME = testLabName('spec-lab');
@@ -43,7 +44,7 @@ function liveNamespaces(): Set<string> {
 
 describe('lab: real hosts on this machine', function () {
   this.timeout(120_000);
-  const fixture = useLab({ hosts: 3, name: NAME });
+  const fixture = useLab({ hosts: 3, name: 'spec-lab' }); // useLab adds the suffix: NAME
   const recorded: Recorded = { pids: [], namespaces: new Set() };
   const marker = `typebook-spec-${process.pid}`;
 
@@ -105,6 +106,34 @@ describe('lab: real hosts on this machine', function () {
     const { lab } = fixture;
     const out = await labSsh(lab, 'node2', 'cat /proc/1/comm; ls -A /root; ls -A /root/.ssh; readlink /sbin/init || echo not-a-link');
     expect(out.stdout.split('\n')).to.deep.equal(['init', '.ssh', 'authorized_keys', 'not-a-link', '']);
+  });
+
+  it("hides /home, password hashes and every lab's state and keys from the hosts", async () => {
+    const { lab } = fixture;
+    // Something for the hosts not to see, should this machine's /home be empty.
+    const homeMarker = readdirSync('/home').length === 0 ? `/home/.${marker}` : undefined;
+    if (homeMarker) writeFileSync(homeMarker, 'secret\n', { mode: 0o600 });
+    try {
+      const home = await labSsh(lab, 'node1', 'ls -A /home');
+      expect(home, home.stderr).to.include({ code: 0, stdout: '' });
+    } finally {
+      if (homeMarker) rmSync(homeMarker, { force: true });
+    }
+    expect(readdirSync(DEFAULT_STATE_ROOT)).to.include(NAME); // this lab's key is there, on the machine
+    const state = await labSsh(lab, 'node2', `ls -A ${DEFAULT_STATE_ROOT}; cat ${lab.privateKeyPath}`);
+    expect(state.code).to.not.equal(0);
+    expect(state.stdout).to.equal('');
+    expect(state.stderr).to.match(/No such file or directory/);
+    for (const file of ['/etc/shadow', '/etc/gshadow']) {
+      const seen = await labSsh(lab, 'node1', `cat ${file}`);
+      expect(seen.code, seen.stderr).to.equal(0);
+      expect(seen.stdout).to.equal(sanitizedShadow(readFileSync(file, 'utf8')));
+      for (const line of seen.stdout.trim().split('\n')) expect(line.split(':')[1]).to.match(/^[*!]$/);
+      // the host's own copy, not the machine's
+      expect(existsSync(join(lab.dir, 'hosts/node1/upper', file))).to.equal(true);
+    }
+    const backups = ['/etc/shadow-', '/etc/gshadow-'].filter((f) => existsSync(f));
+    if (backups.length > 0) expect((await labSsh(lab, 'node1', `ls ${backups.join(' ')}`)).stdout).to.equal('');
   });
 
   it('connects the hosts over 10.x, with no default route and nothing routed off the lab', async () => {

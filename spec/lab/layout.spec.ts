@@ -3,7 +3,8 @@ import { parse } from 'yaml';
 import { debFileName, parseIndex, parseSimulatedInstall } from '../../lib/lab/apt.js';
 import { renderInventory, renderKnownHosts } from '../../lib/lab/inventory.js';
 import { hostLayout, labLayout, labOctet, MAX_HOSTS, prefixesOverlap, validateHostCount, validateLabName } from '../../lib/lab/layout.js';
-import { hostsFile } from '../../lib/lab/upper.js';
+import { suggestLabName } from '../../lib/lab/net.js';
+import { hiddenPaths, hostsFile, sanitizedShadow } from '../../lib/lab/upper.js';
 
 describe('lab layout: names, subnets, paths', () => {
   it('derives a stable 10.X.0.0/24 subnet, bridge and state dir from the name', () => {
@@ -49,6 +50,45 @@ describe('lab layout: names, subnets, paths', () => {
     expect(prefixesOverlap('10.55.0.0/24', '10.54.0.0/24')).to.equal(false);
     expect(prefixesOverlap('192.0.2.0/24', '10.54.0.0/24')).to.equal(false);
     expect(prefixesOverlap('fd00::/64', '10.54.0.0/24')).to.equal(false);
+  });
+
+  it('can give two names the same network number, which is why links are told apart by alias', () => {
+    expect(labOctet('lab600')).to.equal(54);
+    expect(labOctet('default')).to.equal(54);
+    const a = labLayout('lab600');
+    const b = labLayout('default');
+    expect(a.bridge).to.equal(b.bridge);
+    expect(a.linkAlias).to.not.equal(b.linkAlias);
+  });
+
+  it('suggests a name whose network no link or route uses', () => {
+    const links = [{ ifname: 'tb54-br', ifalias: 'typebook-lab:default' }];
+    const routes = [{ dst: `10.${labOctet('lab600-2')}.0.0/24`, dev: 'eth1' }];
+    const other = suggestLabName('lab600', links, routes);
+    expect(other).to.match(/^lab600-\d+$/).and.not.equal('lab600-2');
+    expect(labOctet(other!)).to.not.equal(54);
+    expect(suggestLabName('x'.repeat(32), [], [])).to.equal(`${'x'.repeat(30)}-2`);
+  });
+
+  it('keeps a --dir absolute, as state.json records it', () => {
+    expect(labLayout('x', 'rel/lab').dir).to.equal(`${process.cwd()}/rel/lab`);
+    expect(labLayout('x', '/srv/lab/').statePath).to.equal('/srv/lab/state.json');
+  });
+});
+
+describe('lab isolation: what hosts do not see', () => {
+  it('empties every password field of shadow and gshadow, keeping accounts and lock state', () => {
+    const shadow = ['root:$6$salt$hash:19000:0:99999:7:::', 'alice:!$y$j9T$x:19000:0:99999:7:::', 'daemon:*:19000::::::', 'bob::19000::::::', ''].join('\n');
+    expect(sanitizedShadow(shadow)).to.equal(
+      ['root:*:19000:0:99999:7:::', 'alice:!:19000:0:99999:7:::', 'daemon:*:19000::::::', 'bob:*:19000::::::', ''].join('\n'),
+    );
+    expect(sanitizedShadow('sudo:$6$grouphash:alice:alice,bob\n')).to.equal('sudo:*:alice:alice,bob\n');
+  });
+
+  it('hides each path once, never inside what is hidden already or covered by the host mounts', () => {
+    expect(
+      hiddenPaths(['/var/lib/typebook/lab', '/var/lib/typebook/lab/x', '/srv/lab/', '/tmp/lab', '/home/me/lab', '/root/l', '/', 'rel', '/homes']),
+    ).to.deep.equal(['/homes', '/srv/lab', '/var/lib/typebook/lab']);
   });
 });
 
