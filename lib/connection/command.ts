@@ -24,6 +24,8 @@ export interface Invocation {
   password?: string;
   /** for messages: e.g. "sudo -u postgres" */
   becomeLabel?: string;
+  /** sent on stdin before the command's own input: the environment, read by the inner script (see innerScript) */
+  stdinPrefix?: Buffer;
 }
 
 export interface InvocationOptions {
@@ -43,14 +45,17 @@ export function checkEnvNames(env: Readonly<Record<string, string>> | undefined)
   }
 }
 
-/** The script run by `/bin/sh -c` on the host: optional start marker, cd, exported env, then the command. */
+/**
+ * The script run by `/bin/sh -c` on the host: optional start marker, cd, exported env, then the command.
+ * The environment's values do not appear in it (a command line is visible to every user in `ps`): they come
+ * first on stdin as one base64 line (`environmentLine`), read by the shell before the command takes over stdin.
+ */
 export function innerScript(command: CommandSpec, options: InvocationOptions, startMarker?: string): string {
   checkEnvNames(options.env);
   const steps: string[] = [];
   if (startMarker !== undefined) steps.push(`echo ${startMarker} $$`);
   if (options.cwd !== undefined) steps.push(`cd -- ${shellQuote(options.cwd)}`);
-  const env = Object.entries(options.env ?? {});
-  if (env.length > 0) steps.push(`export ${env.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}`);
+  if (Object.keys(options.env ?? {}).length > 0) steps.push(`IFS= read -r typebook_env && eval "$(printf %s "$typebook_env" | base64 -d)" && unset typebook_env`);
   if ('argv' in command) {
     if (command.argv.length === 0) throw new TypeError('empty argv: nothing to run');
     steps.push(`exec ${shellJoin(command.argv)}`);
@@ -60,11 +65,24 @@ export function innerScript(command: CommandSpec, options: InvocationOptions, st
   return steps.join(' && ');
 }
 
+/** The first line of stdin for a script with an environment: `export K='v' ...` in base64. */
+export function environmentLine(env: Readonly<Record<string, string>> | undefined): Buffer | undefined {
+  const entries = Object.entries(env ?? {});
+  if (entries.length === 0) return undefined;
+  return Buffer.from(`${Buffer.from(`export ${entries.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}`).toString('base64')}\n`);
+}
+
 /**
  * The argument vector that runs `command` with `options`: `/bin/sh -c <script>`, wrapped in sudo or su when
  * becoming another user. The password never appears here: it is sent on stdin when sudo prompts for it.
  */
 export function buildInvocation(host: string, command: CommandSpec, options: InvocationOptions): Invocation {
+  const invocation = becomeInvocation(host, command, options);
+  const prefix = environmentLine(options.env);
+  return prefix === undefined ? invocation : { ...invocation, stdinPrefix: prefix };
+}
+
+function becomeInvocation(host: string, command: CommandSpec, options: InvocationOptions): Invocation {
   const become = options.become;
   const startMarker = `TYPEBOOK-START-${randomBytes(12).toString('hex')}`;
   if (become === undefined) return { argv: ['/bin/sh', '-c', innerScript(command, options, startMarker)], startMarker };
@@ -190,6 +208,7 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
     const sendStdin = (): void => {
       // a process that exits without reading its stdin closes the pipe: that is its business, not a failure
       proc.stdin.on('error', () => undefined);
+      if (invocation.stdinPrefix !== undefined) proc.stdin.write(invocation.stdinPrefix);
       if (options.stdin === undefined || options.stdin.length === 0) proc.stdin.end();
       else proc.stdin.end(typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin);
     };

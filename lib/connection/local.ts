@@ -16,6 +16,13 @@ import type {
 /** util-linux's setpriv, to give local commands a parent-death signal (Linux); commands run without it elsewhere */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((candidate) => existsSync(candidate));
 
+/** typebook's own environment minus its secrets (the SSH key passphrase): what a local task inherits */
+function taskEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.TYPEBOOK_SSH_PASSPHRASE;
+  return env;
+}
+
 export class LocalConnection implements Connection {
   readonly host: string;
   /** processes started (commands and name look-ups): the local counterpart of SSH round trips */
@@ -48,14 +55,13 @@ export class LocalConnection implements Connection {
     if (options.become !== undefined) {
       // become needs sudo/su in front: the builder puts cwd and env inside the privileged shell
       const invocation = buildInvocation(this.host, command, options);
-      return this.spawnAndDrive(invocation, {}, options, what);
+      return this.spawnAndDrive(invocation, { env: taskEnvironment() }, options, what);
     }
     checkEnvNames(options.env);
     const argv = 'argv' in command ? [...command.argv] : ['/bin/sh', '-c', command.shell];
     if (argv.length === 0) throw new TypeError('empty argv: nothing to run');
-    const spawnOptions: { cwd?: string; env?: NodeJS.ProcessEnv } = {};
+    const spawnOptions: { cwd?: string; env?: NodeJS.ProcessEnv } = { env: { ...taskEnvironment(), ...options.env } };
     if (options.cwd !== undefined) spawnOptions.cwd = options.cwd;
-    if (options.env !== undefined) spawnOptions.env = { ...process.env, ...options.env };
     return this.spawnAndDrive({ argv }, spawnOptions, options, what);
   }
 

@@ -3,7 +3,7 @@
  * at once on it (bounded, below sshd's MaxSessions), host keys checked against known_hosts, every failure a
  * ConnectionError that says host, address, port and reason.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import ssh2 from 'ssh2';
@@ -272,7 +272,8 @@ export class SshConnection implements Connection {
   /** Connects through each jump host in turn, then to the target. */
   private async openChain(): Promise<Client> {
     const identities = await this.loadIdentities();
-    const known = this.target.hostKeyPolicy === 'no' ? [] : await this.loadKnownHostsOrFail();
+    // with checking off an unknown key is accepted, but a recorded one that changed is still refused (as accept-new)
+    const known = this.target.hostKeyPolicy === 'no' ? await loadKnownHosts(this.target.knownHostsFile).catch(() => []) : await this.loadKnownHostsOrFail();
     const hops: Client[] = [];
     let sock: Readable | undefined;
     try {
@@ -328,7 +329,6 @@ export class SshConnection implements Connection {
     const tried: string[] = [];
 
     const verify = (key: Buffer): boolean => {
-      if (this.target.hostKeyPolicy === 'no') return true;
       const verdict = verifyHostKey(known, name, key);
       const shown = `${keyTypeLabel(keyTypeOf(key))} key ${fingerprint(key)}`;
       const file = this.target.knownHostsFile;
@@ -347,6 +347,7 @@ export class SshConnection implements Connection {
             `(ssh-keygen -R ${shellQuote(name)} -f ${shellQuote(file)}) and connect again.`);
           return false;
         case 'unknown':
+          if (this.target.hostKeyPolicy === 'no') return true;
           if (this.target.hostKeyPolicy === 'accept-new') {
             try {
               mkdirSync(path.dirname(file), { recursive: true });
@@ -467,6 +468,14 @@ export class SshConnection implements Connection {
       } catch (error) {
         if (!explicit) continue;
         throw new ConnectionError(this.host, 'auth', `${this.where}: cannot read private key ${file}: ${(error as Error).message}`);
+      }
+      // as OpenSSH: a key others may read is not a secret any more, and is refused rather than used quietly
+      const mode = statSync(file).mode & 0o077;
+      if (mode !== 0 && process.platform !== 'win32') {
+        if (!explicit) continue;
+        throw new ConnectionError(this.host, 'auth',
+          `${this.where}: private key ${file} is readable by others (mode ${(statSync(file).mode & 0o777).toString(8).padStart(4, '0')}): ` +
+          `it is refused, as OpenSSH refuses it; chmod 600 ${shellQuote(file)}`);
       }
       let parsed = utils.parseKey(data);
       if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {

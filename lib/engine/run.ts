@@ -92,6 +92,9 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
   const emit: EventListener = (event: RunEvent) => options.onEvent?.(event);
   const validated = await validateRun(options);
   for (const w of validated.problems) emit({ type: 'warning', problem: w });
+  if (options.ssh?.hostKeyChecking === false || /^(false|no|off|0)$/i.test(process.env.ANSIBLE_HOST_KEY_CHECKING ?? '')) {
+    emit({ type: 'warning', problem: problem({ file: '<ssh>', line: 0, col: 0 }, 'host key checking is off: an unknown host key is accepted unverified (a changed one is still refused)', { severity: 'warning' }) });
+  }
   const { playbook, inventory, templar } = validated;
   const limit = await limitPattern(options.limit);
   // as ansible-playbook: a --limit that leaves no host is a mistake, not an empty run

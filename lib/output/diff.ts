@@ -1,4 +1,5 @@
 /** Unified diffs of a module's before/after, as `--diff` shows them. */
+import { printable } from './printable.js';
 import type { Diff } from '../modules/module.js';
 import { colorizer } from './recap.js';
 
@@ -126,7 +127,7 @@ export function unifiedDiff(diff: Diff, color: boolean): string {
   const ops = editScript(lines(diff.before), lines(diff.after));
   const changed = ops.map((op, k) => (op.kind !== ' ' ? k : -1)).filter((k) => k >= 0);
   if (changed.length === 0) return '';
-  const out: string[] = [`--- ${diff.beforeHeader ?? 'before'}`, `+++ ${diff.afterHeader ?? 'after'}`];
+  const out: string[] = [`--- ${printable(diff.beforeHeader ?? 'before')}`, `+++ ${printable(diff.afterHeader ?? 'after')}`];
   let k = 0;
   while (k < changed.length) {
     const start = Math.max(0, changed[k]! - 3);
@@ -139,7 +140,10 @@ export function unifiedDiff(diff: Diff, color: boolean): string {
     const aLen = hunk.filter((o) => o.kind !== '+').length;
     const bLen = hunk.filter((o) => o.kind !== '-').length;
     out.push(c.cyan(`@@ -${range(aStart, aLen)} +${range(bStart, bLen)} @@`));
-    for (const op of hunk) out.push(op.kind === '+' ? c.green(`+${op.text}`) : op.kind === '-' ? c.red(`-${op.text}`) : ` ${op.text}`);
+    for (const op of hunk) {
+      const text = printable(op.text);
+      out.push(op.kind === '+' ? c.green(`+${text}`) : op.kind === '-' ? c.red(`-${text}`) : ` ${text}`);
+    }
   }
   return out.join('\n') + '\n';
 }

@@ -6,6 +6,7 @@ import type { RunEvent } from '../engine/events.js';
 import { formatProblem } from '../source/index.js';
 import { banner, colorizer, recapLines, summaryLine } from './recap.js';
 import { unifiedDiff } from './diff.js';
+import { printable } from './printable.js';
 
 export interface LineRendererOptions {
   write: (text: string) => void;
@@ -17,7 +18,7 @@ export interface LineRendererOptions {
 
 function short(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+  return printable(text.length > 200 ? `${text.slice(0, 197)}...` : text);
 }
 
 export function lineRenderer(options: LineRendererOptions): (event: RunEvent) => void {
@@ -37,7 +38,7 @@ export function lineRenderer(options: LineRendererOptions): (event: RunEvent) =>
       case 'host_result': {
         const host = event.delegatedTo ? `${event.host} -> ${event.delegatedTo}` : event.host;
         const item = event.item !== undefined ? ` => (item=${short(event.item)})` : '';
-        const message = event.message !== undefined && event.message !== '' ? event.message : undefined;
+        const message = event.message !== undefined && event.message !== '' ? printable(event.message) : undefined;
         switch (event.status) {
           case 'ok':
           case 'changed': {

@@ -10,6 +10,7 @@ import type { RunEvent } from '../engine/events.js';
 import { formatProblem } from '../source/index.js';
 import { banner, colorizer, recapLines, summaryLine } from './recap.js';
 import { unifiedDiff } from './diff.js';
+import { printable } from './printable.js';
 
 const REDRAW_INTERVAL_MS = 100;
 
@@ -123,13 +124,13 @@ export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
       case 'host_result': {
         const slot = hosts.get(event.host);
         if (!slot) break;
-        const item = event.item !== undefined ? ` (item=${typeof event.item === 'string' ? event.item : JSON.stringify(event.item)})` : '';
+        const item = event.item !== undefined ? ` (item=${printable(typeof event.item === 'string' ? event.item : JSON.stringify(event.item))})` : '';
         if (event.item !== undefined) {
           slot.output.push(`${event.status}${item}`);
           break;
         }
         const target = event.delegatedTo ? `${event.host} -> ${event.delegatedTo}` : event.host;
-        if (event.diff && options.diff) slot.output.push(...event.diff.map((d) => unifiedDiff(d, options.color).trimEnd()));
+        if (event.diff && options.diff) slot.output.push(...event.diff.map((d) => unifiedDiff(d, options.color).trimEnd()).filter((d) => d !== ''));
         switch (event.status) {
           case 'ok':
             slot.title = `${target} ${c.green('ok')}`;
@@ -146,12 +147,12 @@ export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
             break;
           case 'failed':
             if (event.ignored) {
-              slot.title = `${target} ${c.red('failed')} ${c.cyan('(ignored)')}: ${event.message ?? ''}`;
+              slot.title = `${target} ${c.red('failed')} ${c.cyan('(ignored)')}: ${printable(event.message ?? '')}`;
               slot.done.resolve();
-            } else slot.done.reject(new Error(`${target}: ${event.message ?? 'failed'}`));
+            } else slot.done.reject(new Error(`${target}: ${printable(event.message ?? 'failed')}`));
             break;
           case 'unreachable':
-            slot.done.reject(new Error(`${target} UNREACHABLE: ${event.message ?? ''}`));
+            slot.done.reject(new Error(`${target} UNREACHABLE: ${printable(event.message ?? '')}`));
             break;
         }
         break;

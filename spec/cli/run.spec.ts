@@ -128,6 +128,15 @@ describe('the typebook command', function () {
     expect(stdout).to.contain('INTERRUPTED after');
   });
 
+  it('shows control characters from hosts escaped, so a host cannot drive the terminal', () => {
+    const playbook = join(tmp, 'escape.yml');
+    writeFileSync(playbook, `- hosts: web1\n  gather_facts: false\n  tasks:\n    - shell: printf '\\033]0;pwned\\007\\033[2Jgone'\n      register: r\n    - fail: {msg: "{{ r.stdout }}"}\n`);
+    const { code, stdout } = typebook(['run', playbook, '-i', inventory]);
+    expect(code).to.equal(2);
+    expect(stdout).to.contain('fatal: [web1]: FAILED! => \\x1b]0;pwned\\x07\\x1b[2Jgone');
+    expect(stdout).to.not.contain('\x1b');
+  });
+
   describe('commands that hang or flood', () => {
     /** a playbook whose one task on web1 writes its shell's PID to `pidFile`, then runs `then` */
     function stuck(pidFile: string, then: string, keywords = ''): string {

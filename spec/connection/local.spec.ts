@@ -43,6 +43,16 @@ describe('LocalConnection', () => {
       expect(r.stdout).to.equal(`${value}${await fs.realpath(dir)}\n`);
     });
 
+    it('keeps typebook\'s SSH key passphrase from local commands', async () => {
+      process.env.TYPEBOOK_SSH_PASSPHRASE = 'open sesame';
+      try {
+        expect((await conn.run({ shell: 'echo "[$TYPEBOOK_SSH_PASSPHRASE]"' })).stdout).to.equal('[]\n');
+        expect((await conn.run({ shell: 'echo "[$TYPEBOOK_SSH_PASSPHRASE]"' }, { become: { user: 'root' } })).stdout).to.equal('[]\n');
+      } finally {
+        delete process.env.TYPEBOOK_SSH_PASSPHRASE;
+      }
+    });
+
     it('rejects an invalid environment variable name', async () => {
       let error: unknown;
       try {

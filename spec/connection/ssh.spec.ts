@@ -112,6 +112,16 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
       expect(r.stdout).to.equal(`${value}${dir}\n`);
     });
 
+    it('sends env values on stdin, never on the command line (ps shows it to every user), the command\'s input intact', async () => {
+      const c = connect(sshd);
+      // under become, sudo's command line (the script) stays visible for as long as the command runs: its parent's
+      const r = await c.run({ shell: 'tr "\\0" " " < /proc/$PPID/cmdline; echo; printf %s "$SECRET"; cat' }, { env: { SECRET: 'pa55-word' }, stdin: 'input\n', become: { user: 'nobody' } });
+      const [cmdline, rest] = [r.stdout.split('\n')[0]!, r.stdout.split('\n').slice(1).join('\n')];
+      expect(rest).to.equal('pa55-wordinput\n');
+      expect(cmdline).to.match(/^sudo .*TYPEBOOK-START/);
+      expect(cmdline).to.not.contain('pa55-word');
+    });
+
     it('becomes another user with sudo', async () => {
       const c = connect(sshd);
       const r = await c.run({ argv: ['id', '-un'] }, { become: { user: 'nobody' } });
@@ -264,6 +274,20 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
       expect((error as ConnectionError).kind).to.equal('hostkey');
       expect(error.message).to.contain('CHANGED').and.to.contain(`${changed}:2`);
       expect(error.message).to.contain(opensshFingerprint(path.join(dir, 'sshd', 'host_ed25519.pub')));
+      // turning checking off accepts unknown keys only: a changed one is refused still (as accept-new)
+      for (const off of [{ hostKeyChecking: false }, { env: { ANSIBLE_HOST_KEY_CHECKING: 'False' } }]) {
+        const unchecked = await failure(connect(sshd, {}, { knownHostsFile: changed, ...off }).run({ argv: ['true'] }));
+        expect(unchecked.message).to.contain('CHANGED');
+      }
+    });
+
+    it('refuses a private key that others can read, as OpenSSH does', async () => {
+      const loose = path.join(dir, 'id_loose');
+      await fs.copyFile(key, loose);
+      await fs.chmod(loose, 0o644);
+      const error = await failure(connect(sshd, { ansible_ssh_private_key_file: loose }).connect());
+      expect((error as ConnectionError).kind).to.equal('auth');
+      expect(error.message).to.contain(`private key ${loose} is readable by others (mode 0644)`);
     });
 
     it('refuses a key marked @revoked', async () => {
