@@ -62,8 +62,16 @@ export function innerScript(command: CommandSpec, options: InvocationOptions, st
   } else {
     steps.push(`exec /bin/sh -c ${shellQuote(command.shell)}`);
   }
-  return steps.join(' && ');
+  return `${SESSION_WATCHDOG}\n${steps.join(' && ')}`;
 }
+
+/**
+ * Without a terminal, sshd leaves a command running when its session ends (a dropped connection, a killed
+ * controller): nothing tells it. When the script's $0 is the PID of the sshd session process (the SSH
+ * connection appends "$PPID" to the command line), a background watcher kills the command's process group
+ * once that process is gone. Elsewhere $0 is not a number and nothing is started.
+ */
+const SESSION_WATCHDOG = `case $0 in ''|*[!0-9]*) ;; *) if [ -d "/proc/$0" ]; then { while [ -d "/proc/$0" ] && [ -d "/proc/$$" ]; do sleep 1; done; [ -d "/proc/$$" ] && kill -TERM 0; } </dev/null >/dev/null 2>&1 & fi ;; esac`;
 
 /** The first line of stdin for a script with an environment: `export K='v' ...` in base64. */
 export function environmentLine(env: Readonly<Record<string, string>> | undefined): Buffer | undefined {
@@ -112,9 +120,13 @@ function becomeInvocation(host: string, command: CommandSpec, options: Invocatio
   };
 }
 
-/** The remote command line of an invocation, for an SSH exec request. */
+/**
+ * The remote command line of an invocation, for an SSH exec request. The user's login shell expands the
+ * unquoted "$PPID" to its parent, the sshd session process, which becomes the inner script's $0 (see
+ * SESSION_WATCHDOG).
+ */
 export function invocationCommandLine(invocation: Invocation): string {
-  return shellJoin(invocation.argv);
+  return `${shellJoin(invocation.argv)} "$PPID"`;
 }
 
 /** A started process, local or remote, as `drive` sees it. */

@@ -75,7 +75,7 @@ export class LocalConnection implements Connection {
     }
     this.started += 1;
     // the command dies with typebook even when typebook is killed outright (SIGKILL runs no handler of ours)
-    const argv = SETPRIV !== undefined ? [SETPRIV, '--pdeathsig', 'KILL', '--', ...invocation.argv] : invocation.argv;
+    const argv = SETPRIV !== undefined ? [SETPRIV, '--pdeathsig', 'TERM', '--', ...invocation.argv] : invocation.argv;
     const [file, ...args] = argv as [string, ...string[]];
     // detached: the child leads its own process group, so a timeout kills it and everything it started
     const child = spawn(file, args, { ...spawnOptions, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });

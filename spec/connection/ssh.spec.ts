@@ -115,10 +115,10 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
     it('sends env values on stdin, never on the command line (ps shows it to every user), the command\'s input intact', async () => {
       const c = connect(sshd);
       // under become, sudo's command line (the script) stays visible for as long as the command runs: its parent's
-      const r = await c.run({ shell: 'tr "\\0" " " < /proc/$PPID/cmdline; echo; printf %s "$SECRET"; cat' }, { env: { SECRET: 'pa55-word' }, stdin: 'input\n', become: { user: 'nobody' } });
-      const [cmdline, rest] = [r.stdout.split('\n')[0]!, r.stdout.split('\n').slice(1).join('\n')];
+      const r = await c.run({ shell: 'tr "\\0" " " < /proc/$PPID/cmdline; printf "\\n--\\n%s" "$SECRET"; cat' }, { env: { SECRET: 'pa55-word' }, stdin: 'input\n', become: { user: 'nobody' } });
+      const [cmdline, rest] = r.stdout.split('\n--\n') as [string, string];
       expect(rest).to.equal('pa55-wordinput\n');
-      expect(cmdline).to.match(/^sudo .*TYPEBOOK-START/);
+      expect(cmdline).to.match(/^sudo [\s\S]*TYPEBOOK-START/);
       expect(cmdline).to.not.contain('pa55-word');
     });
 
@@ -378,6 +378,30 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
       expect(error.message).to.contain('web1');
       // the next command reconnects
       expect((await c.run({ argv: ['echo', 'back'] })).stdout).to.equal('back\n');
+    });
+
+    it('kills a command whose session ended (the connection closed under it): nothing is left running', async function () {
+      this.timeout(15_000);
+      const c = connect(sshd);
+      const pidFile = path.join(dir, `orphan-${process.hrtime.bigint()}`);
+      const pending = c.run({ shell: `echo $$ > ${pidFile}; exec sleep 30` }).catch((error: unknown) => error);
+      const deadline = Date.now() + 5000;
+      while (!(await fs.readFile(pidFile, 'utf8').catch(() => '')).endsWith('\n') && Date.now() < deadline) await sleep(20);
+      const pid = Number(await fs.readFile(pidFile, 'utf8'));
+      expect(pid).to.be.above(1);
+      await c.close();
+      await pending;
+      const alive = (): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const end = Date.now() + 5000;
+      while (alive() && Date.now() < end) await sleep(50);
+      expect(alive(), 'the command outlived its session').to.equal(false);
     });
 
     it('fails a command with kind lost within a bounded time when the host stops answering (keepalive)', async function () {
