@@ -54,7 +54,10 @@ def release():
 
 def load_conf():
     conf = configparser.ConfigParser(interpolation=None)
-    conf.read(CONF_FILE)
+    try:
+        conf.read(CONF_FILE)
+    except configparser.Error as e:
+        raise Fail('%s: %s' % (CONF_FILE, e), 2)
     return conf
 
 

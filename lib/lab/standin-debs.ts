@@ -284,19 +284,11 @@ function writeTree(path: string, content: string, mode: number): void {
   chmodSync(path, mode); // the umask must not decide a package's modes
 }
 
-/** `npm run standin-debs -- DIR` */
-async function main(argv: readonly string[]): Promise<void> {
-  const dir = argv[0];
-  if (!dir || argv.length > 1) {
-    process.stderr.write('usage: npm run standin-debs -- DIR\n');
-    process.exit(2);
-  }
-  for (const file of await buildStandinDebs(dir)) process.stdout.write(`${join(dir, file)}\n`);
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    process.stderr.write(`standin-debs: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
+/** Adds the stand-in's .debs to a lab repository (its `standin/` directory and the Packages index). */
+export async function addStandinToRepo(repoDir: string): Promise<void> {
+  await buildStandinDebs(join(repoDir, 'standin'));
+  const index = await run('dpkg-scanpackages', ['--multiversion', 'standin', '/dev/null'], { cwd: repoDir });
+  const packages = join(repoDir, 'Packages');
+  const before = readFileSync(packages, 'utf8');
+  writeFileSync(packages, (before.trim() ? before.trimEnd() + '\n\n' : '') + index.stdout, { mode: 0o644 });
 }
