@@ -76,10 +76,14 @@ describe('nova stand-in packages on the lab', function () {
     expect(api.stdout + api.stderr).to.include('run `nova-manage api_db sync` first');
     expect((await sh('node2', '/etc/init.d/nova-api status')).code).to.equal(3);
 
+    // The new code everywhere, services not restarted; after the syncs, a compute restarted before the conductor.
+    expect((await install('node2', N1, ['nova-common', 'nova-conductor', 'nova-compute', 'nova-api'], true)).code).to.equal(0);
     await ok('node2', 'nova-manage api_db sync && nova-manage db sync');
-    const compute = await install('node2', N1, ['nova-compute']);
+    const compute = await restart('node2', 'nova-compute');
     expect(compute.code).to.not.equal(0);
     expect(compute.stdout + compute.stderr).to.include('upgrade conductors first');
+    expect((await restart('node2', 'nova-conductor')).code).to.equal(0);
+    expect((await restart('node2', 'nova-compute')).code).to.equal(0);
     // nova-status sees the mixed versions and the pending migrations: a warning.
     expect((await sh('node2', 'nova-status upgrade check')).code).to.equal(1);
   });
