@@ -280,7 +280,7 @@ def serve_api(rel, cache):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log('nova-api', 'listening on %s:%d, max microversion %s' % (bind, port, rel['max_microversion']))
+    log('nova-api', 'listening on %s:%d, max microversion %s' % (server.server_address[:2] + (rel['max_microversion'],)))
     server.serve_forever(poll_interval=0.1)
     server.server_close()
 
@@ -357,7 +357,7 @@ BINARIES = {'api': 'nova-api', 'conductor': 'nova-conductor', 'scheduler': 'nova
 def main(argv):
     prog = os.path.basename(argv[0])
     args = argv[1:]
-    if prog.startswith('nova-') and prog != 'nova-standin':  # called through a nova-* link
+    if prog[len('nova-'):] in ('manage', 'status', *BINARIES):  # called through a nova-* link
         args = [prog[len('nova-'):]] + args
     if not args:
         print('usage: nova-standin api|conductor|scheduler|compute|manage ...|status upgrade check', file=sys.stderr)
