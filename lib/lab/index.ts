@@ -23,6 +23,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { buildRepo, DEFAULT_PACKAGES, fetchIntoCache, packagesToFetch } from './apt.js';
+import { addStandinToRepo } from './standin-debs.js';
 import { BOOT_SCRIPT, MARK_SCRIPT } from './host-scripts.js';
 import { renderInventory, renderKnownHosts, sshCommonArgs } from './inventory.js';
 import {
@@ -223,6 +224,8 @@ async function bringUp(lab: LabLayout, options: LabUpOptions): Promise<Lab> {
     const debs = await packagesToFetch(options.packages ?? DEFAULT_PACKAGES, cacheDir);
     progress(`lab repository: ${debs.length} packages (cache ${cacheDir})`);
     await buildRepo(await fetchIntoCache(debs, cacheDir), cacheDir, lab.repoDir);
+    // The nova stand-in's packages, built here (a second, no network): `apt-get install nova-api=VERSION` works.
+    await addStandinToRepo(lab.repoDir);
   })();
   const layersReady = (async () => {
     await sshKeygen(lab.privateKeyPath, `typebook-lab-${lab.name}`);
