@@ -7,7 +7,8 @@ One program, one subcommand per nova command or service:
   nova-standin status upgrade check
 The release it plays is in RELEASE_FILE (written by the package). The shared state, as nova's database, is
 one JSON file (`[database] connection = file:///var/lib/nova/standin-db.json` in nova.conf) locked with
-flock, on the nova_controller host. It holds the schema versions, the services table and the pending online
+flock, on the nova_controller host, whose nova-conductor serves it on port 8799 to the other hosts
+(`connection = http://CONTROLLER:8799`; an update made on a changed database is refused). It holds the schema versions, the services table and the pending online
 data migrations. Rules enforced, so a wrong upgrade order fails visibly:
 - a service whose code is newer than the schema will not start (run `nova-manage api_db sync` and `db sync`);
 - a compute will not start while a conductor in the services table is older ("conductor first");
@@ -61,17 +62,20 @@ def load_conf():
     return conf
 
 
-def db_path(conf):
+EMPTY_DB = {'schema': {'api': 0, 'main': 0}, 'services': {}, 'pending_migrations': 0}
+DB_PORT = 8799
+
+
+def db_url(conf):
     url = conf.get('database', 'connection', fallback='file:///var/lib/nova/standin-db.json')
-    if not url.startswith('file://'):
-        raise Fail('[database] connection: the stand-in only knows file:///PATH, got %r' % url, 2)
-    return url[len('file://'):]
+    if not re.match(r'(file:///|http://)', url):
+        raise Fail('[database] connection: the stand-in knows file:///PATH (on the controller) or http://CONTROLLER:%d, got %r'
+                   % (DB_PORT, url), 2)
+    return url
 
 
 @contextlib.contextmanager
-def database(conf, write=False):
-    """The shared state, locked for the duration (exclusive when writing)."""
-    path = db_path(conf)
+def file_database(path, write):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + '.lock', 'a') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
@@ -79,13 +83,78 @@ def database(conf, write=False):
             with open(path) as f:
                 db = json.load(f)
         except FileNotFoundError:
-            db = {'schema': {'api': 0, 'main': 0}, 'services': {}, 'pending_migrations': 0}
+            db = json.loads(json.dumps(EMPTY_DB))
         yield db
         if write:
+            db['generation'] = db.get('generation', 0) + 1
             tmp = '%s.%d.tmp' % (path, os.getpid())
             with open(tmp, 'w') as f:
                 json.dump(db, f, indent=1, sort_keys=True)
             os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def database(conf, write=False):
+    """The shared state, as nova's database: a file on the controller, or that file over its conductor's HTTP."""
+    url = db_url(conf)
+    if url.startswith('file://'):
+        with file_database(url[len('file://'):], write) as db:
+            yield db
+        return
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url.rstrip('/') + '/db', timeout=5) as r:
+            db = json.load(r)
+    except (OSError, ValueError) as e:
+        raise Fail('cannot reach the database at %s (is nova-conductor running on the controller?): %s' % (url, e), 2)
+    yield db
+    if write:
+        req = urllib.request.Request(url.rstrip('/') + '/db', data=json.dumps(db).encode(), method='PUT',
+                                     headers={'Content-Type': 'application/json'})
+        try:
+            urllib.request.urlopen(req, timeout=5).close()
+        except urllib.error.HTTPError as e:
+            raise Fail('database at %s refused the update (%d %s): run the command again' % (url, e.code, e.read().decode().strip()), 2)
+        except OSError as e:
+            raise Fail('cannot reach the database at %s: %s' % (url, e), 2)
+
+
+def serve_database(conf):
+    """On the controller, the conductor serves the database file to the other hosts (GET, and PUT if unchanged)."""
+    path = db_url(conf)[len('file://'):]
+    port = conf.getint('database', 'standin_port', fallback=DB_PORT)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = 'HTTP/1.0'
+
+        def do_GET(self):
+            with file_database(path, False) as db:
+                self.reply(200, json.dumps(db))
+
+        def do_PUT(self):
+            new = json.loads(self.rfile.read(int(self.headers.get('Content-Length', '0'))))
+            with file_database(path, True) as db:
+                if new.get('generation', 0) != db.get('generation', 0):
+                    return self.reply(409, 'changed meanwhile')
+                db.clear()
+                db.update(new)
+            self.reply(204, '')
+
+        def reply(self, status, body):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_request(self, code='-', size='-'):
+            pass
+
+    server = ThreadingHTTPServer(('0.0.0.0', port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    log('nova-conductor', 'serving the database on port %d' % port)
 
 
 def host_name(conf):
@@ -159,6 +228,8 @@ def run_service(binary):
         if binary == 'nova-api':
             serve_api(rel, cache)
         else:
+            if binary == 'nova-conductor' and db_url(cache.conf).startswith('file://'):
+                serve_database(cache.conf)
             stopping = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stopping.set())
             signal.signal(signal.SIGINT, lambda *_: stopping.set())

@@ -87,4 +87,15 @@ describe('nova stand-in packages on the lab', function () {
     // nova-status sees the mixed versions and the pending migrations: a warning.
     expect((await sh('node2', 'nova-status upgrade check')).code).to.equal(1);
   });
+
+  it('shares the controller database with another host through the conductor', async () => {
+    const controller = fixture.lab.hosts.find((h) => h.name === 'node1')!.address;
+    await ok('node2', 'for s in nova-api nova-compute nova-conductor; do invoke-rc.d $s stop; done');
+    const url = `http://${controller}:8799`;
+    await ok('node2', shellJoin(['sed', '-i', `s|^connection = .*|connection = ${url}|`, '/etc/nova/nova.conf']));
+    // node1's conductor is at N+1, so node2's N+1 compute may start; it registers in node1's database.
+    expect((await restart('node2', 'nova-compute')).code).to.equal(0);
+    expect(await ok('node1', 'nova-manage service list')).to.match(/^nova-compute\s+node2\s+up\s+27$/m);
+    expect(await ok('node2', 'nova-manage service list')).to.match(/^nova-conductor\s+node1\s+up\s+27$/m);
+  });
 });
