@@ -470,11 +470,11 @@ export class SshConnection implements Connection {
         throw new ConnectionError(this.host, 'auth', `${this.where}: cannot read private key ${file}: ${(error as Error).message}`);
       }
       // as OpenSSH: a key others may read is not a secret any more, and is refused rather than used quietly
-      const mode = statSync(file).mode & 0o077;
-      if (mode !== 0 && process.platform !== 'win32') {
+      const mode = statSync(file).mode & 0o777;
+      if ((mode & 0o077) !== 0 && process.platform !== 'win32') {
         if (!explicit) continue;
         throw new ConnectionError(this.host, 'auth',
-          `${this.where}: private key ${file} is readable by others (mode ${(statSync(file).mode & 0o777).toString(8).padStart(4, '0')}): ` +
+          `${this.where}: private key ${file} is readable by others (mode ${mode.toString(8).padStart(4, '0')}): ` +
           `it is refused, as OpenSSH refuses it; chmod 600 ${shellQuote(file)}`);
       }
       let parsed = utils.parseKey(data);
