@@ -119,7 +119,7 @@ export function registerRunCommand(program: Command): void {
     .action(async (playbook: string, flags: RunFlags) => {
       const color = !process.env.NO_COLOR && process.stdout.isTTY === true;
       if (flags.syntaxCheck || flags.listHosts || flags.listTasks) {
-        const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath });
+        const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath, extraVars: parseExtraVars(flags.extraVars), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) });
         for (const w of validated.problems) process.stderr.write(`[WARNING]: ${formatProblem(w)}\n`);
         if (flags.listHosts || flags.listTasks) printListing(playbook, flags, validated);
         else process.stdout.write(`\nplaybook: ${playbook}\n`);
@@ -190,8 +190,10 @@ export function registerRunCommand(program: Command): void {
     .argument('<playbook>', 'the playbook file')
     .option('-i, --inventory <source>', 'inventory file or directory (repeatable)', collect, [])
     .option('--roles-path <dir>', 'more directories to find roles in (repeatable)', collect, [])
-    .action(async (playbook: string, flags: { inventory: string[]; rolesPath: string[] }) => {
-      const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath });
+    .option('-e, --extra-vars <vars>', 'extra variables as the run would get them: key=value, JSON/YAML, or @file (repeatable)', collect, [])
+    .option('-l, --limit <pattern>', 'only the hosts the run would have')
+    .action(async (playbook: string, flags: { inventory: string[]; rolesPath: string[]; extraVars: string[]; limit?: string }) => {
+      const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath, extraVars: parseExtraVars(flags.extraVars), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) });
       for (const w of validated.problems) process.stderr.write(`${formatProblem(w)}\n`);
       process.stdout.write(`${playbook}: valid (${validated.playbook.plays.length} play${validated.playbook.plays.length === 1 ? '' : 's'})\n`);
     });

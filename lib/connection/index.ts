@@ -35,40 +35,53 @@ export function createConnection(host: string, settings: ConnectionSettings = {}
   }
 }
 
-/** One connection per host, opened on first use (each method connects lazily), all closed at the end. */
+/**
+ * One connection per host and connection settings, opened on first use (each method connects lazily), all
+ * closed at the end. A play that logs in as another user (`ansible_user` in its vars, `remote_user`) gets its
+ * own connection; the become settings do not make a new one (become is per command).
+ */
 export class ConnectionPool {
-  private readonly connections = new Map<string, CountingConnection>();
+  private readonly connections = new Map<string, { host: string; connection: CountingConnection }>();
 
   constructor(private readonly options: SshOptions = {}) {}
 
-  /** The host's connection; `settings` are read the first time only. */
   get(host: string, settings: ConnectionSettings = {}): CountingConnection {
-    let connection = this.connections.get(host);
-    if (connection === undefined) {
-      connection = createConnection(host, settings, this.options);
-      this.connections.set(host, connection);
+    const key = poolKey(host, settings);
+    let entry = this.connections.get(key);
+    if (entry === undefined) {
+      entry = { host, connection: createConnection(host, settings, this.options) };
+      this.connections.set(key, entry);
     }
-    return connection;
+    return entry.connection;
   }
 
-  /** Round trips so far, per host. */
+  /** Round trips so far, per host (over all its connections). */
   roundTrips(): Map<string, number> {
-    return new Map([...this.connections].map(([host, c]) => [host, c.roundTrips]));
+    const counts = new Map<string, number>();
+    for (const { host, connection } of this.connections.values()) counts.set(host, (counts.get(host) ?? 0) + connection.roundTrips);
+    return counts;
   }
 
   /** meta: reset_connection: the hosts' connections are closed, and opened again on next use */
   async reset(hosts: readonly string[]): Promise<void> {
-    const closing = hosts.flatMap((h) => {
-      const c = this.connections.get(h);
-      this.connections.delete(h);
-      return c ? [c.close()] : [];
-    });
+    const closing: Promise<void>[] = [];
+    for (const [key, { host, connection }] of this.connections) {
+      if (!hosts.includes(host)) continue;
+      this.connections.delete(key);
+      closing.push(connection.close());
+    }
     await Promise.allSettled(closing);
   }
 
   async closeAll(): Promise<void> {
     const all = [...this.connections.values()];
     this.connections.clear();
-    await Promise.allSettled(all.map((c) => c.close()));
+    await Promise.allSettled(all.map((e) => e.connection.close()));
   }
+}
+
+/** What makes two connections to a host different: every setting but the become ones. */
+function poolKey(host: string, settings: ConnectionSettings): string {
+  const relevant = Object.entries(settings).filter(([name, value]) => !name.startsWith('ansible_become') && value !== undefined).sort(([a], [b]) => a.localeCompare(b));
+  return `${host}\0${JSON.stringify(relevant)}`;
 }

@@ -308,7 +308,7 @@ export class PlayRunner {
           failure = `${option}: ${(err as Error).message}`;
         }
       }
-      const checked = failure ? { problems: [] as Problem[] } : validateRoleArguments(role, role.argumentSpecs!, given, role.pos);
+      const checked = failure ? { problems: [] as Problem[] } : validateRoleArguments(role, role.argumentSpecs!, given, role.pos, { groups: [...this.store.inventory.groups.keys()], hosts: [...this.store.inventory.hosts.keys()] });
       const ok = !failure && checked.problems.length === 0 && 'values' in checked && checked.values !== undefined;
       const result: ModuleResult = ok
         ? { changed: false, failed: false, msg: 'The arg spec validation passed', validate_args_context: { name: role.name, type: 'role', path: role.path, argument_spec_name: role.entryPoint } }

@@ -18,6 +18,7 @@ import { Templar } from '../template/index.js';
 import { OMIT_PREFIX, VariableStore } from '../vars/store.js';
 import type { EventListener, HostStats, RunEvent } from './events.js';
 import { PlayRunner, type RunState } from './play.js';
+import { checkRoleArgumentsBeforeRun } from './preflight.js';
 import type { TaskEnvironment } from './task.js';
 
 export interface RunPlaybookOptions {
@@ -68,14 +69,32 @@ export interface ValidatedRun {
   problems: Problem[];
 }
 
-/** Loads and checks everything a run needs; throws a ProblemError listing every error found. */
-export async function validateRun(options: Pick<RunPlaybookOptions, 'playbook' | 'inventory' | 'rolesPath' | 'limit'>): Promise<ValidatedRun> {
+/**
+ * Loads and checks everything a run needs, including role arguments against the inventory; throws a
+ * ProblemError listing every error found.
+ */
+export async function validateRun(options: Pick<RunPlaybookOptions, 'playbook' | 'inventory' | 'rolesPath' | 'limit' | 'extraVars'>): Promise<ValidatedRun> {
   const warnings: Problem[] = [];
   const templar = new Templar({ onWarning: (p) => warnings.push(p) });
   const [inv, loaded] = await Promise.all([loadInventory(options.inventory ?? []), loadPlaybook(options.playbook, { ...(options.rolesPath ? { rolesPath: options.rolesPath } : {}) })]);
   const problems = [...inv.problems, ...loaded.problems];
   const playDir = await loadVarsDir(loaded.playbook.dir, { groups: inv.inventory.groups.keys(), hosts: inv.inventory.hosts.keys() }, problems);
   if (!problems.some((p) => p.severity === 'error')) problems.push(...checkTemplates(loaded.playbook, templar));
+  if (!problems.some((p) => p.severity === 'error')) {
+    const extraVars = options.extraVars ?? {};
+    const store = new VariableStore(inv.inventory, { renderData: (value, vars) => templar.renderData(value, vars) }, extraVars, [playDir], {
+      playbookDir: loaded.playbook.dir,
+      playHosts: () => [],
+      playBatch: () => [],
+      playHostsAll: () => [],
+      check: false,
+      diff: false,
+      verbosity: 0,
+      omit: OMIT_PREFIX,
+    });
+    const limit = await limitPattern(options.limit);
+    problems.push(...checkRoleArgumentsBeforeRun({ playbook: loaded.playbook, inventory: inv.inventory, playDirs: [playDir], store, templar, extraVars, ...(limit ? { limit } : {}) }));
+  }
   throwIfErrors(problems);
   return { playbook: loaded.playbook, inventory: inv.inventory, playDirs: [playDir], templar, problems: [...problems, ...warnings] };
 }
@@ -126,9 +145,9 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
     playbookDir: playbook.dir,
     omit,
     ...(options.becomePassword !== undefined ? { becomePassword: options.becomePassword } : {}),
-    connect: (host, keywords) => {
-      // the connection variables of the host that runs the task (the delegate's for delegate_to)
-      const vars = store.view(host, {});
+    connect: (host, keywords, taskVars) => {
+      // the connection variables as the task sees them (play vars can set ansible_user); a delegate's own
+      const vars = taskVars ?? store.view(host, {});
       const settings: ConnectionSettings = {
         ...(keywords.connection !== undefined ? { ansible_connection: keywords.connection } : {}),
         ...(keywords.remote_user !== undefined ? { ansible_user: keywords.remote_user } : {}),

@@ -76,7 +76,8 @@ export interface TaskEnvironment {
    * The play's and task's `connection`, `remote_user` keywords apply where the host's variables do not say
    * otherwise (in Ansible, connection variables win over keywords).
    */
-  connect(host: string, keywords: { connection?: string; remote_user?: string }): { connection: Connection; become?: Become };
+  /** `vars`: the task's variables, when the task runs on its own host (a delegate's connection comes from the delegate's) */
+  connect(host: string, keywords: { connection?: string; remote_user?: string }, vars?: Vars): { connection: Connection; become?: Become };
   /** meta: reset_connection */
   resetConnections(hosts: readonly string[]): Promise<void>;
   /** a vars_files entry whose name is known only now: the first of the candidates that exists (throws a ProblemError) */
@@ -275,7 +276,7 @@ export class TaskRunner {
     const { connection, become: hostBecome } = this.env.connect(target, {
       ...(keywords.connection !== undefined ? { connection: keywords.connection } : {}),
       ...(keywords.remote_user !== undefined ? { remote_user: String(templar.renderData(keywords.remote_user, vars, task.pos)) } : {}),
-    });
+    }, delegate === undefined ? vars : undefined);
     const become = this.become(keywords, vars, task.pos) ?? hostBecome;
     const check = keywords.check_mode !== undefined ? flag(templar, keywords.check_mode, vars, task.pos) : this.env.check;
     const diff = keywords.diff !== undefined ? flag(templar, keywords.diff, vars, task.pos) : this.env.diff;

@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostOperationError } from '../connection/files.js';
-import type { Connection } from '../connection/types.js';
+import type { Become, Connection } from '../connection/types.js';
 import { didYouMean } from '../source/index.js';
 
 /** The commands that read everything the modules need: backends and servers (`-1 6 -1`: no frontends), then admin flags and weights. */
@@ -26,11 +26,16 @@ export class RuntimeApiError extends Error {
   }
 }
 
-/** Sends `commands` as one line in one session and returns all HAProxy answered once it closed the socket. */
-export async function runtimeExchange(connection: Connection, socketPath: string, commands: readonly string[], timeoutMs = 30_000): Promise<string> {
+/**
+ * Sends `commands` as one line in one session and returns all HAProxy answered once it closed the socket.
+ * With `become`, the socket is reached as the become user (socat on the host, run as that user), since the
+ * usual socket is root's with mode 600: an operator who logs in unprivileged and uses sudo can still drain.
+ */
+export async function runtimeExchange(connection: Connection, socketPath: string, commands: readonly string[], become?: Become, timeoutMs = 30_000): Promise<string> {
   for (const command of commands) {
     if (/[;\n\r]/.test(command)) throw new Error(`a runtime API command cannot hold ';' or a line break: ${JSON.stringify(command)}`);
   }
+  if (become) return exchangeAs(connection, socketPath, commands, become, timeoutMs);
   let stream;
   try {
     stream = await connection.openUnixSocket(socketPath);
@@ -58,6 +63,18 @@ export async function runtimeExchange(connection: Connection, socketPath: string
     });
     stream.write(`${commands.join(';')}\n`);
   });
+}
+
+/** One exchange through `socat` run with `become`: the commands on its stdin, HAProxy's answer on its stdout. */
+async function exchangeAs(connection: Connection, socketPath: string, commands: readonly string[], become: Become, timeoutMs: number): Promise<string> {
+  // socat splits its addresses at ':' and ',' and treats quotes and brackets specially: such paths cannot pass
+  if (/[:,!"'\\[\]{}()\s]/.test(socketPath)) throw new RuntimeApiError(`HAProxy's socket ${socketPath}: the path cannot be given to socat (needed to reach it with become)`);
+  // -t: after our side's end, wait for HAProxy's answer (it closes once it has answered)
+  const result = await connection.run({ argv: ['socat', '-t', String(Math.ceil(timeoutMs / 1000)), '-', `UNIX-CONNECT:${socketPath}`] }, { stdin: `${commands.join(';')}\n`, become, timeoutMs });
+  if (result.rc === 0) return result.stdout;
+  const said = result.stderr.split('\n').filter((l) => / [EF] /.test(l)).join('; ').trim() || `exit ${result.rc}`;
+  const reason = result.rc === 127 ? 'socat is not installed on the host (needed to reach the socket with become)' : `socat: ${said}`;
+  throw new RuntimeApiError(`cannot connect to HAProxy's socket ${socketPath} as ${become.user ?? 'root'}: ${reason} (is HAProxy running with 'stats socket ${socketPath} level admin'?)`);
 }
 
 /** Splits one line of CSV (RFC 4180 quoting, as HAProxy writes fields that hold commas or quotes). */
@@ -286,8 +303,8 @@ export function parseSnapshot(text: string): HaproxySnapshot {
 }
 
 /** Reads every backend and server in one exchange, after sending `before` (whose answers come back too). */
-export async function readSnapshot(connection: Connection, socketPath: string, before: readonly string[] = []): Promise<{ snapshot: HaproxySnapshot; answers: string[] }> {
-  const text = await runtimeExchange(connection, socketPath, [...before, ...STATE_COMMANDS]);
+export async function readSnapshot(connection: Connection, socketPath: string, before: readonly string[] = [], become?: Become): Promise<{ snapshot: HaproxySnapshot; answers: string[] }> {
+  const text = await runtimeExchange(connection, socketPath, [...before, ...STATE_COMMANDS], become);
   if (/^Permission denied/m.test(text) || /^Unknown command/m.test(text)) {
     throw new RuntimeApiError(`HAProxy's socket ${socketPath} refused: ${excerpt(text)} (the socket needs 'level admin' in haproxy.cfg)`);
   }

@@ -174,7 +174,7 @@ class Session {
 
   /** Sends `commands` (when any) and reads the state back in the same session; an answer to a command is an error. */
   async exchange(commands: readonly string[], keys: readonly ServerState[]): Promise<ServerState[]> {
-    const { snapshot, answers } = await readSnapshot(this.ctx.connection, this.socket, commands);
+    const { snapshot, answers } = await readSnapshot(this.ctx.connection, this.socket, commands, this.ctx.become);
     this.sent.push(...commands);
     this.answers.push(...answers);
     if (answers.length > 0) throw new TaskFailure(`HAProxy refused '${commands.join(';')}': ${answers.join(' ')}`);
@@ -223,7 +223,7 @@ export default defineModule({
     const session = new Session(ctx, socket);
     let before: ServerState[] = [];
     try {
-      const { snapshot } = await readSnapshot(ctx.connection, socket);
+      const { snapshot } = await readSnapshot(ctx.connection, socket, [], ctx.become);
       before = selectServers(snapshot, a.host, a.backend);
       const missing = notFoundMessage(snapshot, a.host, a.backend);
       if (missing !== undefined) {

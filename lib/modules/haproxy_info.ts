@@ -23,7 +23,7 @@ export default defineModule({
   async run(a, ctx): Promise<ModuleResult> {
     const socket = a.socket ?? '/var/run/haproxy.sock';
     try {
-      const { snapshot } = await readSnapshot(ctx.connection, socket);
+      const { snapshot } = await readSnapshot(ctx.connection, socket, [], ctx.become);
       if (a.backend !== undefined || a.server !== undefined) {
         const missing = notFoundMessage(snapshot, a.server, a.backend);
         if (missing !== undefined) return { changed: false, failed: true, msg: missing };

@@ -8,6 +8,7 @@
  */
 import { allModules } from '../modules/index.js';
 import type { JsonSchema } from '../modules/coerce.js';
+import { argumentFormats } from './types.js';
 
 export const JINJA_PATTERN = '\\{\\{|\\{%';
 const template: JsonSchema = { type: 'string', pattern: JINJA_PATTERN, description: 'a Jinja2 template' };
@@ -303,6 +304,9 @@ const optionSpec: JsonSchema = {
     version_added: { type: 'string' },
     aliases: { type: 'array', items: { type: 'string' } },
     no_log: { type: 'boolean' },
+    format: { type: 'string', enum: [...argumentFormats] },
+    minimum: { type: 'number' },
+    maximum: { type: 'number' },
     apply_defaults: { type: 'boolean' },
     mutually_exclusive: { type: 'array' },
     required_together: { type: 'array' },

@@ -90,7 +90,16 @@ export interface ArgumentOption {
   options?: Record<string, ArgumentOption>;
   aliases?: string[];
   no_log?: boolean;
+  /** typebook's addition (Ansible ignores it): what a string must be, checked before any host is touched */
+  format?: ArgumentFormat;
+  /** typebook's additions: bounds of an int or float */
+  minimum?: number;
+  maximum?: number;
 }
+
+/** What a string argument must be: an address, a host name, a HAProxy name, or a group or host of the inventory. */
+export type ArgumentFormat = 'ipv4' | 'ipv6' | 'ip' | 'hostname' | 'haproxy_name' | 'inventory_group' | 'inventory_host';
+export const argumentFormats: readonly ArgumentFormat[] = ['ipv4', 'ipv6', 'ip', 'hostname', 'haproxy_name', 'inventory_group', 'inventory_host'];
 
 interface Node {
   name?: string;

@@ -72,6 +72,11 @@ export function rememberPosition(obj: object, pos: SourcePos): void {
   if (!positions.has(obj)) positions.set(obj, { pos });
 }
 
+/** Gives an object built in code a position and its keys' values positions (where each was written). */
+export function rememberKeyPositions(obj: object, pos: SourcePos, keys: Readonly<Record<string, SourcePos>>): void {
+  positions.set(obj, { pos, keys: new Map(Object.entries(keys).map(([k, v]) => [k, { key: v, value: v }])) });
+}
+
 // PyYAML's resolvers, where YAML 1.1 as the `yaml` package reads it differs: `y`/`n` stay strings,
 // a float needs a dot, and dates stay strings (they reach templates and JSON as text anyway).
 const pyTrue: ScalarTag = {
