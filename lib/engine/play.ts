@@ -367,9 +367,20 @@ export class PlayRunner {
     return task.role ? `${task.role.name} : ${base}` : base;
   }
 
+  /** A templated name, as Ansible shows it: rendered with the first host's variables (as written if that fails). */
+  private shownName(task: Task, name: string, ctx: Context, host: string): string {
+    if (task.name === undefined || !task.name.includes('{{')) return name;
+    try {
+      const rendered = String(this.templar.renderString(task.name, this.store.view(host, this.scope(ctx, host, task.vars)), task.pos));
+      return task.role ? `${task.role.name} : ${rendered}` : rendered;
+    } catch {
+      return name;
+    }
+  }
+
   private async runTask(task: Task, ctx: Context, onlyHosts?: readonly string[]): Promise<void> {
     const keywords = foldKeywords([...ctx.keywords, task.keywords]);
-    const name = this.taskName(task);
+    let name = this.taskName(task);
     if (!ctx.handler) {
       if (!shouldRun(keywords.tags, this.options.tags)) return;
       if (this.run.startAtPending) {
@@ -381,6 +392,7 @@ export class PlayRunner {
     if (hosts.length === 0) return;
     const id = this.run.nextTaskId++;
     this.run.tasksRun++;
+    name = this.shownName(task, name, ctx, hosts[0]!);
     this.emit({ type: 'task_start', play: this.play.name, task: name, id, hosts, handler: Boolean(ctx.handler), where: where(task.pos) });
 
     const runOnce = (host: string) => {

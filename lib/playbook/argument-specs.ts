@@ -10,7 +10,7 @@ import { HAPROXY_NAME } from '../modules/haproxy-runtime.js';
 import { didYouMean, positionAt, positionOf, problem, rememberKeyPositions, type Problem, type SourcePos } from '../source/index.js';
 import { templatable } from './schema.js';
 import type { ArgumentFormat, ArgumentOption, ArgumentSpec, RoleInstance } from './types.js';
-import { explainErrors, schemaValidator } from './validate.js';
+import { describeValue, explainErrors, schemaValidator } from './validate.js';
 
 const typeSchemas: Record<NonNullable<ArgumentOption['type']>, JsonSchema> = {
   str: { type: 'string' },
@@ -81,7 +81,7 @@ export function checkRoleArguments(role: RoleInstance, spec: ArgumentSpec, at: S
   const given: Record<string, unknown> = {};
   for (const name of Object.keys(c.strict.properties ?? {})) if (name in role.params) given[name] = role.params[name];
   const coerced = coerce(c.strict, given);
-  const label = (p: Problem): Problem => ({ ...(p.line > 0 ? p : { ...p, ...at }), message: `role '${role.name}' argument_specs: ${p.message}` });
+  const label = (p: Problem): Problem => ({ ...(p.file !== '<unknown>' ? p : { ...p, ...at }), message: `role '${role.name}' argument_specs: ${p.message}` });
   const typeProblems = c.loose(coerced) ? [] : explainErrors(c.loose.errors ?? [], role.params);
   return [...typeProblems, ...formatProblems(spec.options, coerced as Record<string, unknown>, role.params, undefined)].map(label);
 }
@@ -126,7 +126,7 @@ function formatProblems(options: Record<string, ArgumentOption>, values: Record<
       const mismatch = formatMismatch(option.format, value, names);
       const last = at[at.length - 1];
       const where = typeof last === 'number' ? `item ${last + 1} of '${at[at.length - 2]}'` : `'${last}'`;
-      if (mismatch) problems.push(problem(positionAt(root, at), `${where} is ${JSON.stringify(value)}`, mismatch));
+      if (mismatch) problems.push(problem(positionAt(root, at), `${where} is ${describeValue(value)}`, mismatch));
     }
     if (isPlainObject(value) && option.options) problems.push(...formatProblems(option.options, value, root, names, at));
   };
@@ -158,7 +158,7 @@ export function validateRoleArguments(role: RoleInstance, spec: ArgumentSpec, va
   if (unrendered) return { problems: [problem(positionOf(spec.options, unrendered[0]) ?? at, `role '${role.name}': argument '${unrendered[0]}' was not rendered`)] };
   const coerced = coerce(c.strict, subject) as Record<string, unknown>;
   if (positions) rememberKeyPositions(coerced, at, positions);
-  const label = (p: Problem): Problem => ({ ...(p.line > 0 ? p : { ...p, ...at }), message: `role '${role.name}' argument_specs: ${p.message}` });
+  const label = (p: Problem): Problem => ({ ...(p.file !== '<unknown>' ? p : { ...p, ...at }), message: `role '${role.name}' argument_specs: ${p.message}` });
   const problems = [...(c.exact(coerced) ? [] : explainErrors(c.exact.errors ?? [], coerced)), ...formatProblems(spec.options, coerced, coerced, names)];
   return problems.length === 0 ? { values: coerced, problems: [] } : { problems: problems.map(label) };
 }

@@ -480,10 +480,19 @@ export class Evaluator implements CallContext {
       if (current instanceof Undefined) return current;
       const key = /^\d+$/.test(part) && Array.isArray(current) ? Number(part) : part;
       const v = getItem(current, key, false);
-      current = v === MISSING ? new Undefined(path, `${repr(obj)} has no attribute '${path}'`, 0, 0) : v;
+      current = v === MISSING ? new Undefined(path, `${objectKind(current)} has no attribute '${part}'`, 0, 0) : v;
     }
     return current;
   }
+}
+
+/** Jinja's "'dict object'" for a value in a message: never the value itself, which may be all of hostvars. */
+function objectKind(value: unknown): string {
+  if (typeof value === 'string') return `'str object'`;
+  if (typeof value === 'number') return Number.isInteger(value) ? `'int object'` : `'float object'`;
+  if (typeof value === 'boolean') return `'bool object'`;
+  if (value === null || value === undefined) return `'NoneType object'`;
+  return Array.isArray(value) ? `'list object'` : `'dict object'`;
 }
 
 /** where an expression like `a.b[0].c` starts: errors point at its beginning */

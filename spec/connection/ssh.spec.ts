@@ -449,10 +449,14 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
   });
 
   describe('factory and pool', () => {
-    it('keeps one connection per host and closes them all', async () => {
+    it('keeps one connection per host and login settings, and closes them all', async () => {
       const pool = new ConnectionPool(baseOptions());
       const a = pool.get('web1', settingsFor(sshd));
-      expect(pool.get('web1')).to.equal(a);
+      expect(pool.get('web1', settingsFor(sshd))).to.equal(a);
+      // become is per command: the same connection
+      expect(pool.get('web1', { ...settingsFor(sshd), ansible_become_user: 'postgres', ansible_become_password: 'x' })).to.equal(a);
+      // a play that logs in as another user gets its own
+      expect(pool.get('web1', { ...settingsFor(sshd), ansible_user: 'nobody' })).to.not.equal(a);
       const local = pool.get('ctl', { ansible_connection: 'local' });
       await Promise.all([a.run({ argv: ['true'] }), a.run({ argv: ['true'] }), local.run({ argv: ['true'] })]);
       expect(pool.roundTrips()).to.deep.equal(new Map([['web1', 2], ['ctl', 1]]));
