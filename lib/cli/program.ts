@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ProblemError, formatProblem, sortProblems } from '../source/index.js';
 import { registerInventoryCommand } from './inventory.js';
 import { registerLabCommand } from './lab.js';
+import { registerProbeCommand } from './probe.js';
 import { registerRunCommand } from './run.js';
 import { registerSchemaCommand } from './schema.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerInventoryCommand(program);
   registerRunCommand(program);
   registerLabCommand(program);
+  registerProbeCommand(program);
   registerSchemaCommand(program);
   return program;
 }

@@ -1,14 +1,14 @@
 /**
  * playbooks/setup-ha.yml (roles haproxy and keepalived) on lab hosts, with the lab's inventory in the shape of
- * inventory/example.yml (inventory/lab): node1 and node2 are the load balancers, node1..node3 run the nova API
- * stand-in behind them. Traffic goes from this machine to the VIP on the lab's bridge, bounded by the probe.
+ * inventory/example.yml (inventory/lab, plus node3 as a third API server): node1 and node2 are the load balancers,
+ * node1..node3 run the nova API stand-in behind them. Traffic goes from this machine to the VIP on the lab's bridge, bounded by the probe.
  */
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPlaybook, type PlaybookRun, type RunEvent } from '../../lib/engine/index.js';
-import { probe, type ProbeSummary } from '../../lib/lab/probe.js';
+import { probe, summarize, type ProbeSample, type ProbeSummary } from '../../lib/probe/index.js';
 import { ProblemError } from '../../lib/source/index.js';
 import { shellQuote } from '../../lib/connection/quote.js';
 import { labSsh, useLab } from '../lab/fixture.js';
@@ -17,6 +17,9 @@ const root = new URL('../../', import.meta.url).pathname;
 const setupHa = join(root, 'playbooks/setup-ha.yml');
 const STANDIN = readFileSync(join(root, 'lib/lab/nova-api-standin.py'), 'utf8');
 const LOADBALANCERS = ['node1', 'node2'];
+/** node3 joins the API servers: a backend that is not a load balancer */
+const extraInventory = join(mkdtempSync(join(tmpdir(), 'typebook-ha-inv-')), 'backends.yml');
+writeFileSync(extraInventory, 'all:\n  children:\n    nova_api:\n      hosts:\n        node3:\n');
 
 describe('setup-ha.yml: HAProxy and keepalived on lab hosts', function () {
   this.timeout(180_000);
@@ -28,7 +31,7 @@ describe('setup-ha.yml: HAProxy and keepalived on lab hosts', function () {
     const onEvent = (e: RunEvent): void => {
       if (e.type === 'host_result' && e.status === 'failed' && !e.ignored) failures.push(`${e.host} ${e.task}: ${JSON.stringify(e.result).slice(0, 400)}`);
     };
-    const result = await runPlaybook({ playbook, inventory: [fixture.lab.inventoryPath, join(root, 'inventory/lab')], extraVars, onEvent });
+    const result = await runPlaybook({ playbook, inventory: [fixture.lab.inventoryPath, join(root, 'inventory/lab'), extraInventory], extraVars, onEvent });
     return { ...result, failures };
   }
 
@@ -53,8 +56,12 @@ describe('setup-ha.yml: HAProxy and keepalived on lab hosts', function () {
     return check();
   }
 
-  const traffic = (durationMs: number): Promise<{ summary: ProbeSummary; samples: { startMs: number; ok: boolean }[] }> =>
-    probe({ url: vipUrl(), ratePerSecond: 100, durationMs, maxRequests: Math.ceil(durationMs / 10) + 1, timeoutMs: 5000 });
+  const traffic = async (durationMs: number): Promise<{ summary: ProbeSummary; samples: ProbeSample[] }> => {
+    const samples = await probe({ url: vipUrl(), ratePerSecond: 100, durationMs, maxRequests: Math.ceil(durationMs / 10) + 1, timeoutMs: 5000 });
+    return { summary: summarize(samples), samples };
+  };
+
+  after(() => rmSync(join(extraInventory, '..'), { recursive: true, force: true }));
 
   before(async function () {
     // the nova API stand-in on every backend (the nova role comes with the upgrade); lab down ends it
@@ -116,7 +123,7 @@ describe('setup-ha.yml: HAProxy and keepalived on lab hosts', function () {
     expect(again.exitCode).to.equal(0);
     expect(await eventually(async () => (await holders()).join() === 'node1', 5000), 'node1 holds the VIP again').to.equal(true);
     const { summary, samples } = await flow;
-    console.log(`      failover: ${summary.failed} of ${summary.requests} requests failed, for ${Math.round(summary.longestOutageMs)} ms; slowest answer ${Math.round(summary.maxLatencyMs)} ms`);
+    console.log(`      failover: ${summary.failed} of ${summary.requests} requests failed, for ${Math.round(summary.longestOutageMs)} ms; slowest answer ${Math.round(summary.latencyMs.max)} ms`);
     expect(summary.longestOutageMs).to.be.below(2000);
     expect(summary.failed).to.be.below(summary.requests / 10);
     expect(samples.filter((s) => !s.ok && s.startMs < killedAtMs - 50), 'failures before HAProxy was killed').to.deep.equal([]);
