@@ -8,7 +8,7 @@ One program, one subcommand per nova command or service:
 The release it plays is in RELEASE_FILE (written by the package). The shared state, as nova's database, is
 one JSON file (`[database] connection = file:///var/lib/nova/standin-db.json` in nova.conf) locked with
 flock, on the nova_controller host, whose nova-conductor serves it on port 8799 to the other hosts
-(`connection = http://CONTROLLER:8799`; an update made on a changed database is refused). It holds the schema versions, the services table and the pending online
+(`connection = http://CONTROLLER:8799`; an update made on a changed database is refused and applied again). It holds the schema versions, the services table and the pending online
 data migrations. Rules enforced, so a wrong upgrade order fails visibly:
 - a service whose code is newer than the schema will not start (run `nova-manage api_db sync` and `db sync`);
 - a compute will not start while a conductor in the services table is older ("conductor first");
@@ -94,30 +94,51 @@ def file_database(path, write):
 
 
 @contextlib.contextmanager
-def database(conf, write=False):
-    """The shared state, as nova's database: a file on the controller, or that file over its conductor's HTTP."""
+def database(conf):
+    """The shared state, as nova's database, read: a file on the controller, or that file over its conductor's HTTP."""
     url = db_url(conf)
     if url.startswith('file://'):
-        with file_database(url[len('file://'):], write) as db:
+        with file_database(url[len('file://'):], False) as db:
             yield db
         return
-    import urllib.error
+    yield fetch(url)
+
+
+def fetch(url):
     import urllib.request
     try:
         with urllib.request.urlopen(url.rstrip('/') + '/db', timeout=5) as r:
-            db = json.load(r)
+            return json.load(r)
     except (OSError, ValueError) as e:
         raise Fail('cannot reach the database at %s (is nova-conductor running on the controller?): %s' % (url, e), 2)
-    yield db
-    if write:
+
+
+def transact(conf, change):
+    """Applies change(db) and stores the result, as one transaction: over HTTP, an update made on a database that
+    changed meanwhile is refused (409) and the change is applied again to the new state, as a database client
+    retries a deadlock. Returns what change returned."""
+    url = db_url(conf)
+    if url.startswith('file://'):
+        with file_database(url[len('file://'):], True) as db:
+            return change(db)
+    import random
+    import urllib.error
+    import urllib.request
+    for attempt in range(50):
+        db = fetch(url)
+        result = change(db)
         req = urllib.request.Request(url.rstrip('/') + '/db', data=json.dumps(db).encode(), method='PUT',
                                      headers={'Content-Type': 'application/json'})
         try:
             urllib.request.urlopen(req, timeout=5).close()
+            return result
         except urllib.error.HTTPError as e:
-            raise Fail('database at %s refused the update (%d %s): run the command again' % (url, e.code, e.read().decode().strip()), 2)
+            if e.code != 409:
+                raise Fail('database at %s refused the update (%d %s)' % (url, e.code, e.read().decode().strip()), 2)
         except OSError as e:
             raise Fail('cannot reach the database at %s: %s' % (url, e), 2)
+        time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    raise Fail('database at %s: the update was refused 50 times (changed meanwhile each time)' % url, 2)
 
 
 def serve_database(conf):
@@ -175,7 +196,7 @@ def min_version(db, binary):
 
 def register(conf, rel, binary):
     """Startup checks, then the service's row in the services table; returns the cached minimum compute version."""
-    with database(conf, write=True) as db:
+    def change(db):
         check_schema(db, rel, binary)
         if binary == 'nova-compute':
             old = sorted('%s (%d)' % (s['host'], s['version']) for s in db['services'].values()
@@ -187,13 +208,15 @@ def register(conf, rel, binary):
             'host': host_name(conf), 'binary': binary, 'version': rel['service_version'], 'state': 'up',
             'updated_at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
         return min_version(db, 'nova-compute')
+    return transact(conf, change)
 
 
 def mark_down(conf, binary):
-    with database(conf, write=True) as db:
+    def change(db):
         row = db['services'].get('%s/%s' % (host_name(conf), binary))
         if row:
             row['state'] = 'down'
+    transact(conf, change)
 
 
 class Cache:
@@ -318,11 +341,12 @@ def serve_api(rel, cache):
                 return 500, {'computeFault': {'code': 500, 'message':
                              'compute RPC for service version %d sent to a compute at %d: set [upgrade_levels] compute = auto while versions are mixed'
                              % (rel['service_version'], oldest)}}
-            with database(cache.conf, write=True) as db:
+            def change(db):
                 servers = db.setdefault('servers', [])
                 server = {'id': 'standin-%d' % (len(servers) + 1), 'status': 'ACTIVE'}
                 servers.append(server)
-            return 202, {'server': server}
+                return server
+            return 202, {'server': transact(cache.conf, change)}
 
         def send_json(self, status, doc, with_body):
             body = (json.dumps(doc) + '\n').encode()
@@ -362,13 +386,15 @@ def manage(argv):
     cmd = ' '.join(argv[:2])
     if cmd in ('api_db sync', 'db sync'):
         name = 'api' if argv[0] == 'api_db' else 'main'
-        with database(conf, write=True) as db:
+        def change(db):
             was = db['schema'][name]
             if was > rel['service_version']:
                 raise Fail('%s database schema %d is newer than this code (%d)' % (name, was, rel['service_version']), 2)
             db['schema'][name] = rel['service_version']
             if name == 'main' and was and was < rel['service_version']:
                 db['pending_migrations'] += MIGRATIONS_PER_RELEASE
+            return was
+        was = transact(conf, change)
         print('%s database schema: %d -> %d' % (name, was, rel['service_version']))
         return 0
     if cmd == 'db online_data_migrations':
@@ -378,13 +404,14 @@ def manage(argv):
                 max_count = int(argv[argv.index('--max-count') + 1])
             except (IndexError, ValueError):
                 raise Fail('--max-count: expected a number', 127)
-        with database(conf, write=True) as db:
+        def change(db):
             if db['schema']['main'] < rel['service_version']:
                 raise Fail('online_data_migrations: the database schema is at %d, run `nova-manage db sync` first'
                            % db['schema']['main'], 2)
             done = min(max_count, db['pending_migrations'])
             db['pending_migrations'] -= done
-            left = db['pending_migrations']
+            return done, db['pending_migrations']
+        done, left = transact(conf, change)
         print('migrated %d record(s), %d left' % (done, left))
         # As nova: 1 while a batch did work (run again), 0 once nothing is left to do.
         return 1 if done else 0
