@@ -26,6 +26,8 @@ interface Context {
   /** role argument values after argument_specs, per host */
   roleArguments?: Map<string, Vars>;
   handler?: boolean;
+  /** inside a block with a rescue: a failure here is not fatal (any_errors_fatal, max_fail_percentage) before the rescue ran */
+  rescuable?: boolean;
 }
 
 export interface HostState {
@@ -188,7 +190,7 @@ export class PlayRunner {
     }
     const hosts = this.activeHosts();
     const before = new Set(this.failedHosts(hosts));
-    await this.runItems(block.block, inner);
+    await this.runItems(block.block, block.rescue.length > 0 ? { ...inner, rescuable: true } : inner);
     const failedHere = hosts.filter((h) => !before.has(h) && this.hostState.get(h)!.failed);
     if (block.rescue.length > 0 && failedHere.length > 0) {
       // rescue: the failure is forgiven and the host runs the rescue tasks
@@ -262,7 +264,7 @@ export class PlayRunner {
       }
     }
     this.emit({ type: 'task_end', id, task: name });
-    await this.checkFailureRules(keywords);
+    if (!ctx.rescuable) await this.checkFailureRules(keywords);
     const inner: Context = { ...ctx, includeParams: { ...(ctx.includeParams ?? {}), ...item.vars } };
     for (const [target, group] of groups) {
       const members = this.activeHosts(group);
@@ -284,7 +286,7 @@ export class PlayRunner {
         for (const host of members) {
           this.record(host, { status: 'failed', changed: false, ignored: false, result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: 0 }, id, name);
         }
-        await this.checkFailureRules(keywords);
+        if (!ctx.rescuable) await this.checkFailureRules(keywords);
       }
     }
   }
@@ -429,7 +431,7 @@ export class PlayRunner {
       }
     }
     for (const action of metas) await this.meta(action, hosts);
-    if (!ctx.handler) await this.checkFailureRules(keywords, outcomes);
+    if (!ctx.handler && !ctx.rescuable) await this.checkFailureRules(keywords, outcomes);
   }
 
   private activeHostsOrForced(hosts: readonly string[]): string[] {
