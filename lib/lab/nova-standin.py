@@ -5,6 +5,9 @@ One program, one subcommand per nova command or service:
   nova-standin api|conductor|scheduler|compute   the services (api listens on 8774)
   nova-standin manage api_db sync|db sync|db online_data_migrations|service list
   nova-standin status upgrade check
+  nova-standin api-alone [--bind ADDR] [--port N] [--max-version 2.X] [--quiet]
+                                                 the API alone, without a package, nova.conf or shared database
+                                                 (a plain backend for HAProxy tests; its state in a temp file)
 The release it plays is in RELEASE_FILE (written by the package). The shared state, as nova's database, is
 one JSON file (`[database] connection = file:///var/lib/nova/standin-db.json` in nova.conf) locked with
 flock, on the nova_controller host, whose nova-conductor serves it on port 8799 to the other hosts
@@ -316,6 +319,8 @@ def serve_api(rel, cache):
                     return self.send_json(400, {'badRequest': {'code': 400, 'message': 'delay: expected 0 to %g seconds, got %r' % (MAX_DELAY, raw)}}, with_body)
             status, doc = self.route(url.path)
             if delay > 0:
+                if not QUIET:
+                    log('nova-api', 'delaying "%s" by %gs' % (self.requestline, delay))
                 time.sleep(delay)
             self.send_json(status, doc, with_body)
 
@@ -449,6 +454,37 @@ def status(argv):
     return 2 if failures else 1 if warnings else 0
 
 
+QUIET = False
+
+
+def api_alone(argv):
+    """The API without a package: the release and nova.conf from the command line, the database a temp file."""
+    global QUIET
+    import argparse
+    import tempfile
+    p = argparse.ArgumentParser(prog='nova-standin api-alone', description='the nova API stand-in alone')
+    p.add_argument('--bind', default='0.0.0.0')
+    p.add_argument('--port', type=int, default=8774, help='0 picks a free one')
+    p.add_argument('--max-version', default='2.79')
+    p.add_argument('--quiet', action='store_true', help='no log of delayed requests')
+    args = p.parse_args(argv)
+    if not re.fullmatch(r'2\.\d+', args.max_version):
+        p.error('--max-version: expected a microversion like 2.79, got %r' % args.max_version)
+    QUIET = args.quiet
+    state = tempfile.mkdtemp(prefix='nova-standin-')
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.read_dict({'DEFAULT': {'osapi_compute_listen': args.bind, 'osapi_compute_listen_port': str(args.port)},
+                    'database': {'connection': 'file://' + os.path.join(state, 'db.json')}})
+    rel = {'version': 'alone', 'service_version': 0, 'max_microversion': args.max_version}
+    try:
+        serve_api(rel, Cache(conf, None))
+    finally:
+        import shutil
+        shutil.rmtree(state, ignore_errors=True)
+    log('nova-api', 'stopped')
+    return 0
+
+
 BINARIES = {'api': 'nova-api', 'conductor': 'nova-conductor', 'scheduler': 'nova-scheduler', 'compute': 'nova-compute'}
 
 
@@ -458,7 +494,7 @@ def main(argv):
     if prog[len('nova-'):] in ('manage', 'status', *BINARIES):  # called through a nova-* link
         args = [prog[len('nova-'):]] + args
     if not args:
-        print('usage: nova-standin api|conductor|scheduler|compute|manage ...|status upgrade check', file=sys.stderr)
+        print('usage: nova-standin api|conductor|scheduler|compute|api-alone|manage ...|status upgrade check', file=sys.stderr)
         return 127
     try:
         if args[0] in BINARIES:
@@ -467,6 +503,8 @@ def main(argv):
             return manage(args[1:])
         if args[0] == 'status':
             return status(args[1:])
+        if args[0] == 'api-alone':
+            return api_alone(args[1:])
         raise Fail('unknown subcommand %r' % args[0], 127)
     except Fail as e:
         print('%s: %s' % (prog, e), file=sys.stderr)

@@ -47,6 +47,14 @@ describe('the executor: play rules', function () {
     expect(result.exitCode).to.equal(2);
   });
 
+  it('a failure a rescue forgives is fatal to no one (any_errors_fatal, max_fail_percentage), as in Ansible', async () => {
+    const { result, statusOf } = await run('fatal-rescued.yml');
+    expect(statusOf('and is rescued', 'web2')).to.deep.equal(['ok']);
+    for (const host of ['web1', 'web2', 'web3', 'db1']) expect(statusOf('everybody goes on', host)).to.deep.equal(['ok']);
+    expect(result.stats.web2).to.include({ failed: 0, rescued: 1 });
+    expect(result.exitCode).to.equal(0);
+  });
+
   it('max_fail stops the play once more hosts than it allows have failed', async () => {
     const stopped = await run('maxfail.yml', { limit: 1 });
     expect(stopped.statusOf('fail web1 and web2', 'web2')).to.deep.equal(['failed']);

@@ -17,7 +17,7 @@ import { runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
 const SOCKET = '/var/run/haproxy.sock';
-const STANDIN = readFileSync(new URL('../../lib/lab/nova-api-standin.py', import.meta.url), 'utf8');
+const STANDIN = readFileSync(new URL('../../lib/lab/nova-standin.py', import.meta.url), 'utf8');
 
 /** Fires `count` GET requests at once; prints `<label> <i> <status> <X-Served-By>` (or `<label> <i> error ...`) as each ends. */
 const CLIENT = `
@@ -144,7 +144,7 @@ describe('haproxy module (lab)', function () {
   };
   const startStandin = async (host: string): Promise<void> => {
     const pid = await sshWithInput(fixture.lab, host,
-      'cat > /tmp/nova-api-standin.py && { setsid python3 /tmp/nova-api-standin.py --bind 0.0.0.0 --port 8774 --quiet </dev/null >/tmp/standin.log 2>&1 & echo $!; }', STANDIN);
+      'cat > /tmp/nova-standin.py && { setsid python3 /tmp/nova-standin.py api-alone --bind 0.0.0.0 --port 8774 --quiet </dev/null >/tmp/standin.log 2>&1 & echo $!; }', STANDIN);
     standinPids.set(host, pid.trim());
   };
   const stopStandin = async (host: string): Promise<void> => {

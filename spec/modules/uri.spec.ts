@@ -8,7 +8,7 @@ import { runAnsible as ansible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
 /** sent to the host on stdin: a host has its own /tmp, so a checkout under this machine's /tmp is not visible there */
-const STANDIN = readFileSync(new URL('../../lib/lab/nova-api-standin.py', import.meta.url), 'utf8');
+const STANDIN = readFileSync(new URL('../../lib/lab/nova-standin.py', import.meta.url), 'utf8');
 
 
 describe('uri module', function () {
@@ -31,7 +31,7 @@ describe('uri module', function () {
     node1 = labConnection(fixture.lab, 'node1');
     const address = fixture.lab.hosts.find((h) => h.name === 'node2')!.address;
     base = `http://${address}:8774`;
-    const started = await labSsh(fixture.lab, 'node2', `cat > /root/nova-api-standin.py; python3 /root/nova-api-standin.py --bind ${address} --port 8774 --max-version 2.88 --quiet >/tmp/nova.log 2>&1 </dev/null & pid=$!; for i in $(seq 50); do (exec 3<>/dev/tcp/${address}/8774) 2>/dev/null && break; sleep 0.1; done; echo $pid`, 60_000, STANDIN);
+    const started = await labSsh(fixture.lab, 'node2', `cat > /root/nova-standin.py; python3 /root/nova-standin.py api-alone --bind ${address} --port 8774 --max-version 2.88 --quiet >/tmp/nova.log 2>&1 </dev/null & pid=$!; for i in $(seq 50); do (exec 3<>/dev/tcp/${address}/8774) 2>/dev/null && break; sleep 0.1; done; echo $pid`, 60_000, STANDIN);
     serverPid = started.stdout.trim();
     expect(serverPid).to.match(/^\d+$/);
   });

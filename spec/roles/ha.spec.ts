@@ -15,7 +15,7 @@ import { labSsh, useLab } from '../lab/fixture.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const setupHa = join(root, 'playbooks/setup-ha.yml');
-const STANDIN = readFileSync(join(root, 'lib/lab/nova-api-standin.py'), 'utf8');
+const STANDIN = readFileSync(join(root, 'lib/lab/nova-standin.py'), 'utf8');
 const LOADBALANCERS = ['node1', 'node2'];
 /** node3 joins the API servers: a backend that is not a load balancer */
 const extraInventory = join(mkdtempSync(join(tmpdir(), 'typebook-ha-inv-')), 'backends.yml');
@@ -66,7 +66,7 @@ describe('setup-ha.yml: HAProxy and keepalived on lab hosts', function () {
   before(async function () {
     // the nova API stand-in on every backend (the nova role comes with the upgrade); lab down ends it
     for (const host of ['node1', 'node2', 'node3']) {
-      await labSsh(fixture.lab, host, 'cat > /tmp/nova-api-standin.py && { setsid python3 /tmp/nova-api-standin.py --port 8774 --quiet </dev/null >/tmp/standin.log 2>&1 & }', 30_000, STANDIN);
+      await labSsh(fixture.lab, host, 'cat > /tmp/nova-standin.py && { setsid python3 /tmp/nova-standin.py api-alone --port 8774 --quiet </dev/null >/tmp/standin.log 2>&1 & }', 30_000, STANDIN);
     }
   });
 

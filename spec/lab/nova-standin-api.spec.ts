@@ -1,10 +1,10 @@
-/** The nova API stand-in, run for real on 127.0.0.1: version document, delays, concurrency, graceful stop. */
+/** The nova stand-in's API alone (`nova-standin api-alone`), run for real on 127.0.0.1: version document, delays, concurrency, graceful stop. */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
-const SCRIPT = fileURLToPath(new URL('../../lib/lab/nova-api-standin.py', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../lib/lab/nova-standin.py', import.meta.url));
 
 interface Server {
   child: ChildProcess;
@@ -14,15 +14,17 @@ interface Server {
 }
 
 async function startServer(...args: string[]): Promise<Server> {
-  const child = spawn('python3', [SCRIPT, '--bind', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('python3', [SCRIPT, 'api-alone', '--bind', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const stderrListeners: ((all: string) => void)[] = [];
+  child.stderr!.on('data', (b: Buffer) => {
+    err += b.toString();
+    for (const l of stderrListeners) l(err);
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+    stderrListeners.push((all) => {
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(all);
       if (m) resolve(Number(m[1]));
     });
     void exited.then((code) => reject(new Error(`stand-in exited (${code}): ${err}`)));
@@ -57,7 +59,7 @@ async function waitForLog(server: Server, text: string): Promise<void> {
   throw new Error(`stand-in never logged '${text}': ${server.stderr()}`);
 }
 
-describe('nova API stand-in', function () {
+describe('nova stand-in: the API alone', function () {
   this.timeout(20_000);
   const servers: Server[] = [];
   const start = async (...args: string[]): Promise<Server> => {
@@ -80,11 +82,12 @@ describe('nova API stand-in', function () {
       expect(reply.headers['openstack-api-version']).to.equal('compute 2.42');
     }
     expect((await get(server.port, '/servers')).status).to.equal(404);
+    expect(JSON.parse((await get(server.port, '/v2.1/servers')).body)).to.deep.equal({ servers: [] });
     expect((await get(server.port, '/?delay=soon')).status).to.equal(400);
   });
 
   it('refuses a malformed version at start', async () => {
-    const child = spawn('python3', [SCRIPT, '--max-version', 'latest', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('python3', [SCRIPT, 'api-alone', '--max-version', 'latest', '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
