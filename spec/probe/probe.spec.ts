@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatReport, probe, probePassed, regressions, summarize, type ProbeSample } from '../../lib/probe/index.js';
+import { commandProbe, formatReport, probe, probePassed, regressions, summarize, type ProbeSample } from '../../lib/probe/index.js';
 
 const sample = (startMs: number, endMs: number, version: string | undefined, ok = true): ProbeSample => ({ startMs, endMs, ok, slow: false, ...(version ? { version } : {}), ...(ok ? {} : { error: 'refused' }) });
 
@@ -82,5 +82,23 @@ describe('probe against a loopback server', () => {
     expect(String(error)).to.match(/rate/);
     await probe({ url: 'https://127.0.0.1/', ratePerSecond: 1, durationMs: 100, maxRequests: 1 }).catch((e: unknown) => (error = e));
     expect(String(error)).to.match(/only http/);
+  });
+});
+
+describe('probe --command', () => {
+  it('runs a command again and again, counting the runs that fail, and stops by itself', async () => {
+    const runs = await commandProbe({ command: 'test -e /nonexistent-typebook-probe || exit 0; exit 1', durationMs: 300, maxRuns: 3 });
+    expect(runs).to.have.length(3);
+    expect(runs.every((r) => r.ok)).to.equal(true);
+    const failing = await commandProbe({ command: 'exit 3', durationMs: 200, maxRuns: 2 });
+    expect(failing.map((r) => [r.ok, r.exit])).to.deep.equal([[false, '3'], [false, '3']]);
+  });
+
+  it('kills a run that outlives its timeout, with what it started', async () => {
+    const started = performance.now();
+    const runs = await commandProbe({ command: 'sleep 30 & sleep 30', durationMs: 100, maxRuns: 1, timeoutMs: 200 });
+    expect(performance.now() - started).to.be.below(5000);
+    expect(runs[0]!.ok).to.equal(false);
+    expect(runs[0]!.exit).to.equal('SIGTERM');
   });
 });
