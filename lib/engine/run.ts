@@ -93,6 +93,16 @@ export async function validateRun(options: Pick<RunPlaybookOptions, 'playbook' |
       omit: OMIT_PREFIX,
     });
     const limit = await limitPattern(options.limit);
+    // what each play's hosts: would select, as the run will (its warnings: a pattern that matches nothing)
+    for (const play of loaded.playbook.plays) {
+      try {
+        const selection = inv.inventory.select(String(templar.renderString(play.hosts, extraVars, play.pos)), { at: play.pos, ...(limit ? { limit } : {}) });
+        problems.push(...selection.problems);
+        if (selection.hosts.length === 0 && selection.problems.length === 0) problems.push(problem(play.pos, `play '${play.name}': hosts '${play.hosts}' match no host${limit ? ` within --limit ${limit}` : ''}: it will be skipped`, { severity: 'warning' }));
+      } catch {
+        // a pattern from facts or hostvars: the run decides
+      }
+    }
     problems.push(...checkRoleArgumentsBeforeRun({ playbook: loaded.playbook, inventory: inv.inventory, playDirs: [playDir], store, templar, extraVars, ...(limit ? { limit } : {}) }));
   }
   throwIfErrors(problems);
@@ -193,7 +203,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
       if (signal.aborted) break;
       const pattern = String(templar.renderString(play.hosts, extraVars, play.pos));
       const selection = inventory.select(pattern, { at: play.pos, ...(limit ? { limit } : {}) });
-      for (const p of selection.problems) emit({ type: 'warning', problem: p });
+      // validateRun has reported these already
+      for (const p of selection.problems) if (!validated.problems.some((w) => w.message === p.message && w.line === p.line && w.file === p.file)) emit({ type: 'warning', problem: p });
       if (selection.problems.some((p) => p.severity === 'error')) throw new ProblemError(selection.problems);
       const hosts = selection.hosts.filter((h) => !run.failedHosts.has(h) && !run.unreachableHosts.has(h));
       for (const h of hosts) allHosts.add(h);

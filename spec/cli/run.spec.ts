@@ -18,6 +18,14 @@ function typebook(args: string[]) {
 }
 
 describe('the typebook command', function () {
+  it('ends quietly when its reader stops early (| head)', async () => {
+    const child = spawn('sh', ['-c', `"$0" "$1" schema tasks | head -c 300 >/dev/null`, process.execPath, cli], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    await new Promise((r) => child.on('close', r));
+    expect(stderr).to.equal('');
+  });
+
   this.timeout(60_000);
   let tmp: string;
   before(() => {

@@ -88,6 +88,15 @@ describe('role arguments before connecting', () => {
     expect(problems[0]).to.match(/loadbalancers\.yml:1:14 error: host 'controller': role 'haproxy' argument 'haproxy_vip': .*'lab_vipp' is undefined/);
   });
 
+  it('warns, as the run does, about a play whose hosts match nothing', async () => {
+    write(join(dir, 'hosts.yml'), 'all:\n  hosts:\n    h1: {ansible_connection: local}\n    h2: {ansible_connection: local}\n');
+    write(join(dir, 'site.yml'), '- hosts: nosuch\n  tasks: [{ping: }]\n- hosts: h1\n  tasks: [{ping: }]\n');
+    const nothing = await validateRun({ playbook: join(dir, 'site.yml'), inventory: [join(dir, 'hosts.yml')] });
+    expect(nothing.problems.map(formatProblem)).to.deep.equal([`${join(dir, 'site.yml')}:1:3 warning: Could not match supplied host pattern, ignoring: nosuch`]);
+    const limited = await validateRun({ playbook: join(dir, 'site.yml'), inventory: [join(dir, 'hosts.yml')], limit: 'h2' });
+    expect(limited.problems.map(formatProblem)).to.include(`${join(dir, 'site.yml')}:3:3 warning: play 'h1': hosts 'h1' match no host within --limit h2: it will be skipped`);
+  });
+
   describe('leaves to the run what only the run knows', () => {
     beforeEach(() => {
       write(join(dir, 'roles/web/meta/argument_specs.yml'), 'argument_specs:\n  main:\n    options:\n      web_address: {type: str, required: true, format: ipv4}\n      web_port: {type: int, maximum: 65535}\n');
