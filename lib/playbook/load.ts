@@ -518,6 +518,10 @@ class Loader {
       return undefined;
     }
     const found = findRole(name, this.search, dirname(fromFile));
+    if (found.ambiguous) {
+      this.report(pos, `role '${name}' is shipped by more than one npm package: ${found.ambiguous.map(displayPath).join(' and ')}; keep one, or name the role by its path`);
+      return undefined;
+    }
     if (!found.path) {
       const hint = didYouMean(name, availableRoles(this.search));
       this.report(pos, `role '${name}' not found; searched: ${found.searched.map(displayPath).join(', ')}`, hint ? { hint } : {});

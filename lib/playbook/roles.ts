@@ -10,6 +10,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 export interface RoleSearch {
   /** directories that hold roles, in search order */
   dirs: string[];
+  /** those of them that npm packages declare */
+  npmDirs?: string[];
 }
 
 export function findProjectRoot(start: string): string | undefined {
@@ -58,8 +60,9 @@ export function roleSearch(playbookDir: string, rolesPath: readonly string[] = [
   const project = findProjectRoot(playbookDir);
   if (project) dirs.push(join(project, 'roles'));
   for (const p of rolesPath) dirs.push(resolve(p));
-  if (project) dirs.push(...npmRoleDirs(project));
-  return { dirs: [...new Set(dirs.map((d) => resolve(d)))] };
+  const npmDirs = project ? npmRoleDirs(project).map((d) => resolve(d)) : [];
+  dirs.push(...npmDirs);
+  return { dirs: [...new Set(dirs.map((d) => resolve(d)))], npmDirs };
 }
 
 function isDir(path: string): boolean {
@@ -70,8 +73,11 @@ function isDir(path: string): boolean {
   }
 }
 
-/** The role's directory, or undefined; `searched` lists where it looked. */
-export function findRole(name: string, search: RoleSearch, baseDir: string): { path?: string; searched: string[] } {
+/**
+ * The role's directory, or undefined; `searched` lists where it looked. `ambiguous`: the role was found only in
+ * npm packages, and in more than one (which one wins would depend on their names' order).
+ */
+export function findRole(name: string, search: RoleSearch, baseDir: string): { path?: string; searched: string[]; ambiguous?: string[] } {
   if (name.includes('/') || isAbsolute(name)) {
     const path = resolve(baseDir, name);
     return isDir(path) ? { path, searched: [path] } : { searched: [path] };
@@ -80,7 +86,12 @@ export function findRole(name: string, search: RoleSearch, baseDir: string): { p
   for (const dir of search.dirs) {
     const path = join(dir, name);
     searched.push(path);
-    if (isDir(path)) return { path, searched };
+    if (!isDir(path)) continue;
+    if (search.npmDirs?.includes(dir)) {
+      const all = search.npmDirs.map((d) => join(d, name)).filter(isDir);
+      if (all.length > 1) return { path, searched, ambiguous: all };
+    }
+    return { path, searched };
   }
   // Ansible also finds a role directory next to the playbook itself
   const beside = join(baseDir, name);

@@ -36,6 +36,14 @@ describe('role search path', () => {
     expect(paths.extra).to.match(/extra\/extra$/);
   });
 
+  it('refuses a role that two npm packages ship, naming both', async () => {
+    write(join(project, 'node_modules/other-roles/package.json'), '{"name": "other-roles", "typebook": {"roles": "roles"}}\n');
+    write(join(project, 'node_modules/other-roles/roles/shared/tasks/main.yml'), '- debug:\n');
+    const { problems } = await loadPlaybook(join(project, 'playbooks/site.yml'), { rolesPath: [join(project, 'extra')] });
+    expect(problems.map(formatProblem)).to.have.length(1);
+    expect(problems[0]!.message).to.match(/role 'shared' is shipped by more than one npm package: .*node_modules\/other-roles\/roles\/shared and .*node_modules\/shared-roles\/roles\/shared/);
+  });
+
   it('says where it looked for a role it cannot find', async () => {
     write(join(project, 'playbooks/missing.yml'), '- hosts: all\n  roles: [nowhere]\n');
     const { problems } = await loadPlaybook(join(project, 'playbooks/missing.yml'));
