@@ -114,6 +114,7 @@ export function blockEdit(original: string | undefined, a: BlockArgs): { result:
 
 export default defineModule({
   name: 'blockinfile',
+  rules: { mutually_exclusive: [['insertbefore', 'insertafter']] },
   aliases: ['ansible.builtin.blockinfile', 'ansible.legacy.blockinfile'],
   description: 'Insert, update or remove a block of lines between marker lines',
   argAliases: { dest: 'path', destfile: 'path', name: 'path', content: 'block' },

@@ -133,6 +133,7 @@ const args = Type.Object(
 
 export default defineModule({
   name: 'copy',
+  rules: { mutually_exclusive: [['content', 'src']], required_one_of: [['content', 'src']] },
   aliases: ['ansible.builtin.copy', 'ansible.legacy.copy'],
   description: 'Copy a file (or content) from the controller to the host',
   args,

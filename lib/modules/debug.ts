@@ -5,6 +5,7 @@ import { defineModule } from './module.js';
 /** ansible.builtin.debug: prints a message or a variable's value. */
 export default defineModule({
   name: 'debug',
+  rules: { mutually_exclusive: [['msg', 'var']] },
   aliases: ['ansible.builtin.debug', 'ansible.legacy.debug'],
   description: 'Print a message or the value of a variable',
   onController: true,

@@ -204,6 +204,7 @@ function decodeIni(bytes: Buffer): string {
 
 export default defineModule({
   name: 'ini_file',
+  rules: { mutually_exclusive: [['value', 'values']] },
   aliases: ['community.general.ini_file', 'community.general.files.ini_file'],
   description: 'Set or remove an option (or a section) of an INI file',
   argAliases: { dest: 'path' },

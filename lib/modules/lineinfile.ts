@@ -250,6 +250,7 @@ export async function editFile(
 
 export default defineModule({
   name: 'lineinfile',
+  rules: { mutually_exclusive: [['insertbefore', 'insertafter'], ['regexp', 'search_string'], ['backrefs', 'search_string']], required_if: [['state', 'present', ['line']], ['backrefs', true, ['regexp']], ['state', 'absent', ['line', 'regexp', 'search_string'], true]] },
   aliases: ['ansible.builtin.lineinfile', 'ansible.legacy.lineinfile'],
   description: 'Ensure a line is in a file (or not), replacing the line a regular expression matches',
   argAliases: { dest: 'path', destfile: 'path', name: 'path', regex: 'regexp', value: 'line' },

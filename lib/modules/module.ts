@@ -5,6 +5,7 @@
  */
 import type { Static, TObject } from '@sinclair/typebox';
 import type { Become, Connection } from '../connection/types.js';
+import type { ArgumentRules } from './rules.js';
 
 /** A change to one file or object, for `--diff`. */
 export interface Diff {
@@ -72,6 +73,8 @@ export interface ModuleDefinition<S extends TObject = TObject> {
   readonly localFiles?: readonly { readonly arg: string; readonly kind: 'files' | 'templates' }[];
   /** arguments that are Jinja expressions evaluated by the module itself, so the engine must not template them (assert's `that`, debug's `var`) */
   readonly expressionArgs?: readonly string[];
+  /** rules between the arguments, as in the Ansible module's argument_spec: checked before connecting and after rendering, never in run() */
+  readonly rules?: ArgumentRules<keyof Static<S> & string>;
   run(args: Static<S>, ctx: ModuleContext): Promise<ModuleResult>;
 }
 

@@ -107,6 +107,7 @@ type State = 'started' | 'stopped' | 'restarted' | 'reloaded';
 
 export default defineModule({
   name: 'service',
+  rules: { required_one_of: [['state', 'enabled']] },
   aliases: ['ansible.builtin.service', 'ansible.legacy.service', 'systemd', 'ansible.builtin.systemd', 'ansible.legacy.systemd', 'systemd_service', 'ansible.builtin.systemd_service', 'ansible.legacy.systemd_service'],
   description: 'Start, stop, restart or reload a service and choose whether it starts at boot (systemd or SysV init)',
   argAliases: { args: 'arguments', unit: 'name', service: 'name', 'daemon-reload': 'daemon_reload' },

@@ -6,6 +6,7 @@
 import type { ValidateFunction } from 'ajv';
 import { coerce, isPlainObject, type JsonSchema } from '../modules/coerce.js';
 import type { ModuleDefinition } from '../modules/module.js';
+import { checkRules } from '../modules/rules.js';
 import { keyPositionOf, problem, type Problem, type SourcePos } from '../source/index.js';
 import { explainErrors } from './validate.js';
 import { moduleSchemas, moduleValidator } from './validators.js';
@@ -45,7 +46,19 @@ export function resolveAliases(module: ModuleDefinition, args: Record<string, un
 export function checkModuleArgs(module: ModuleDefinition, args: Record<string, unknown>, at: SourcePos): Problem[] {
   const c = compile(module);
   const coerced = coerce(c.strict, args);
-  return c.loose(coerced) ? [] : explainErrors(c.loose.errors ?? [], args).map((p) => (p.line > 0 ? p : { ...p, ...at }));
+  if (!c.loose(coerced)) return explainErrors(c.loose.errors ?? [], args).map((p) => (p.line > 0 ? p : { ...p, ...at }));
+  return ruleProblems(module, isPlainObject(coerced) ? coerced : args, args, at, false);
+}
+
+/** The schema's defaults of a module's arguments (Ansible applies them before its rules). */
+function schemaDefaults(module: ModuleDefinition): Record<string, unknown> {
+  const properties = (module.args as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
+  return Object.fromEntries(Object.entries(properties).flatMap(([k, p]) => (p.default !== undefined ? [[k, p.default]] : [])));
+}
+
+function ruleProblems(module: ModuleDefinition, values: Record<string, unknown>, positioned: Record<string, unknown>, at: SourcePos, rendered: boolean): Problem[] {
+  return checkRules(module.rules, values, schemaDefaults(module), rendered).map((b) =>
+    problem((b.argument !== undefined ? keyPositionOf(positioned, b.argument) : undefined) ?? at, `${rendered ? 'after templating: ' : ''}module ${module.name}: ${b.message}`));
 }
 
 /** Run-time: rendered arguments coerced and checked against the strict schema; the typed value on success. */
@@ -56,7 +69,10 @@ export function finalizeModuleArgs(module: ModuleDefinition, rendered: Record<st
   if (aliased.problems.length > 0) return { problems: aliased.problems };
   const coerced = coerce(c.strict, aliased.args);
   if (!isPlainObject(coerced)) return { problems: [problem(at, `the arguments of ${module.name} must be a mapping`)] };
-  if (c.exact(coerced)) return { args: coerced, problems: [] };
+  if (c.exact(coerced)) {
+    const broken = ruleProblems(module, coerced, rendered, at, true);
+    return broken.length === 0 ? { args: coerced, problems: [] } : { problems: broken };
+  }
   const problems = explainErrors(c.exact.errors ?? [], coerced).map((p) => (p.line > 0 ? p : { ...p, file: at.file, line: at.line, col: at.col }));
   return { problems: problems.map((p) => ({ ...p, message: `after templating: ${p.message}` })) };
 }
