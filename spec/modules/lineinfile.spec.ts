@@ -56,8 +56,9 @@ describe('lineinfile module (lab)', function () {
   it('fails clearly: missing file without create, a directory, conflicting arguments', async () => {
     expect(await runModule(lineinfile, { path: '/srv/li/none', line: 'x' }, conn)).to.include({ failed: true, msg: 'Destination /srv/li/none does not exist !' });
     expect(await runModule(lineinfile, { path: '/srv/li', line: 'x' }, conn)).to.include({ failed: true, msg: 'Path /srv/li is a directory !' });
-    expect(await runModule(lineinfile, { path: '/srv/li/conf', line: 'x', insertafter: 'a', insertbefore: 'b' }, conn)).to.include({ failed: true, msg: 'parameters are mutually exclusive: insertbefore|insertafter' });
-    expect(await runModule(lineinfile, { path: '/srv/li/conf', state: 'absent' }, conn)).to.include({ failed: true });
+    // rules between arguments are refused before the module runs (argument rules, checked before connecting too)
+    expect(() => checkedArgs(lineinfile, { path: '/srv/li/conf', line: 'x', insertafter: 'a', insertbefore: 'b' })).to.throw(/parameters are mutually exclusive: insertbefore\|insertafter/);
+    expect(() => checkedArgs(lineinfile, { path: '/srv/li/conf', state: 'absent' })).to.throw(/state is absent but any of the following are missing: line, regexp, search_string/);
   });
 
   it('refuses bad arguments at validation, with file:line:col and did-you-mean', () => {
