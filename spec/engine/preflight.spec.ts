@@ -39,7 +39,7 @@ describe('role arguments before connecting', () => {
   function exampleInventory(change: (groupVars: string) => string = (t) => t): string {
     cpSync(join(root, 'inventory/example.yml'), join(dir, 'inventory/example.yml'));
     write(join(dir, 'inventory/group_vars/nova_api.yml'), 'nova_api_port: 8774\n');
-    write(join(dir, 'inventory/group_vars/loadbalancers.yml'), change('haproxy_vip: 192.168.0.95\nhaproxy_frontend_port: 8282\nhaproxy_backend_group: nova_api\nkeepalived_virtual_router_id: 50\n'));
+    write(join(dir, 'inventory/group_vars/loadbalancers.yml'), change('haproxy_vip: 10.0.0.95\nhaproxy_frontend_port: 8282\nhaproxy_backend_group: nova_api\nkeepalived_virtual_router_id: 50\n'));
     return join(dir, 'inventory/example.yml');
   }
 
@@ -49,12 +49,12 @@ describe('role arguments before connecting', () => {
   });
 
   it('reports every wrong value at the line that set it, naming the host, all at once', async () => {
-    const inventory = exampleInventory((t) => t.replace('192.168.0.95', '192.168.0.295').replace('8282', 'http').replace('backend_group: nova_api', 'backend_group: nova-api').replace('router_id: 50', 'router_id: 300'));
+    const inventory = exampleInventory((t) => t.replace('10.0.0.95', '10.0.0.295').replace('8282', 'http').replace('backend_group: nova_api', 'backend_group: nova-api').replace('router_id: 50', 'router_id: 300'));
     const problems = await problemsOf({ playbook: setupHa, inventory: [inventory] });
     const file = join(dir, 'inventory/group_vars/loadbalancers.yml');
-    expect(problems).to.include(`${file}:1:14 error: host 'controller': role 'haproxy' argument_specs: 'haproxy_vip' is '192.168.0.295'; expected an IPv4 address (four numbers 0-255 separated by dots)`);
+    expect(problems).to.include(`${file}:1:14 error: host 'controller': role 'haproxy' argument_specs: 'haproxy_vip' is '10.0.0.295'; expected an IPv4 address (four numbers 0-255 separated by dots)`);
     // keepalived_vip is "{{ haproxy_vip }}" in the role's defaults: the problem points at haproxy_vip's line
-    expect(problems).to.include(`${file}:1:14 error: host 'controller': role 'keepalived' argument_specs: 'keepalived_vip' is '192.168.0.295'; expected an IPv4 address (four numbers 0-255 separated by dots)`);
+    expect(problems).to.include(`${file}:1:14 error: host 'controller': role 'keepalived' argument_specs: 'keepalived_vip' is '10.0.0.295'; expected an IPv4 address (four numbers 0-255 separated by dots)`);
     expect(problems).to.include(`${file}:2:24 error: host 'controller': role 'haproxy' argument_specs: 'haproxy_frontend_port' is 'http'; expected an integer`);
     expect(problems).to.include(`${file}:3:24 error: host 'controller': role 'haproxy' argument_specs: 'haproxy_backend_group' is 'nova-api'; expected a group of the inventory (did you mean 'nova_api'?)`);
     expect(problems.some((p) => p.startsWith(`${file}:4:31 error: host 'controller': role 'keepalived' argument_specs: 'keepalived_virtual_router_id' is 300`))).to.equal(true, problems.join('\n'));
@@ -83,7 +83,7 @@ describe('role arguments before connecting', () => {
   });
 
   it('reports a value that refers to a variable defined nowhere', async () => {
-    const inventory = exampleInventory((t) => t.replace('192.168.0.95', '"{{ lab_vipp }}"'));
+    const inventory = exampleInventory((t) => t.replace('10.0.0.95', '"{{ lab_vipp }}"'));
     const problems = await problemsOf({ playbook: setupHa, inventory: [inventory] });
     expect(problems[0]).to.match(/loadbalancers\.yml:1:14 error: host 'controller': role 'haproxy' argument 'haproxy_vip': .*'lab_vipp' is undefined/);
   });
