@@ -251,7 +251,6 @@ export async function runApt(args: AptArgs, ctx: ModuleContext, options: { forPa
     if (!/^[a-z0-9][a-z0-9+.:-]*$/.test(s.name)) return { changed: false, failed: true, msg: `invalid package name '${s.name}' in ${s.spec} (name patterns are not supported by typebook's apt module)` };
   }
   const wantsUpdate = args.update_cache === true || (args.cache_valid_time ?? 0) > 0;
-  if (specs.length === 0 && !wantsUpdate && !args.autoremove) return { changed: false, failed: true, msg: 'one of the following is required: autoremove, deb, package, update_cache, upgrade' };
   const lockTimeout = String(args.lock_timeout ?? 60);
   const names = [...new Set(specs.map((s) => s.name))];
 

@@ -31,3 +31,6 @@ export function FileMode(options: SchemaOptions = {}) {
     ...options,
   });
 }
+
+/** The `validate` command of the file-writing modules: Ansible refuses one without `%s` (the new file's path). */
+export const ValidateCommand = Type.String({ pattern: '%s', 'x-expected': 'a command containing %s (where the new file goes)', description: 'command checking the new file (%s) before it replaces the old one' });

@@ -6,7 +6,7 @@
  * (read, then one atomic write with validate/backup/mode/owner, or one chmod/chown).
  */
 import { Type } from '@sinclair/typebox';
-import { StringEnum } from './args.js';
+import { StringEnum, ValidateCommand } from './args.js';
 import { fileAttributeArgs, pythonBytesRegex, toBinary } from './file-state.js';
 import { editFile } from './lineinfile.js';
 import { defineModule } from './module.js';
@@ -22,7 +22,7 @@ const args = Type.Object(
     insertbefore: Type.Optional(Type.String({ description: "a regular expression, or 'BOF'" })),
     create: Type.Optional(Type.Boolean({ default: false })),
     backup: Type.Optional(Type.Boolean({ default: false })),
-    validate: Type.Optional(Type.String()),
+    validate: Type.Optional(ValidateCommand),
     marker_begin: Type.Optional(Type.String({ default: 'BEGIN' })),
     marker_end: Type.Optional(Type.String({ default: 'END' })),
     ...fileAttributeArgs,
@@ -120,7 +120,6 @@ export default defineModule({
   argAliases: { dest: 'path', destfile: 'path', name: 'path', content: 'block' },
   args,
   async run(a, ctx) {
-    if (a.insertafter !== undefined && a.insertbefore !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: insertbefore|insertafter' };
     const present = (a.state ?? 'present') === 'present';
     const messages = {
       missing: `Path ${a.path} does not exist !`,

@@ -22,5 +22,7 @@ export default defineModule({
     },
     { additionalProperties: false },
   ),
+  // Ansible's messages: "only command or argv can be given, not both", "no command given"
+  rules: { mutually_exclusive: [['cmd', 'argv']], required_one_of: [['cmd', 'argv']] },
   run: (args, ctx) => runCommand({ ...args, shell: false }, ctx),
 });

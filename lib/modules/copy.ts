@@ -17,6 +17,7 @@ import {
   octalString, readHostState, setAttributesOnHost, writeFileOnHost, type ModeArg,
 } from './file-state.js';
 import { defineModule, type ModuleContext, type ModuleResult } from './module.js';
+import { ValidateCommand } from './args.js';
 
 /** What copy and template share once the bytes to put are known. */
 export interface PutRequest {
@@ -116,7 +117,7 @@ const args = Type.Object(
     dest: Type.String({ description: 'where to put the file on the host (a directory when it ends with /)' }),
     backup: Type.Optional(Type.Boolean({ default: false })),
     force: Type.Optional(Type.Boolean({ default: true, description: 'false: only when dest does not exist' })),
-    validate: Type.Optional(Type.String({ description: 'command checking the new file (%s) before it replaces the old one' })),
+    validate: Type.Optional(ValidateCommand),
     mode: Type.Optional(FileModeOrPreserveArg()),
     owner: Type.Optional(Type.String()),
     group: Type.Optional(Type.String()),
@@ -140,8 +141,6 @@ export default defineModule({
   localFiles: [{ arg: 'src', kind: 'files' }],
   async run(a, ctx) {
     if (a.remote_src) return fail('remote_src is not supported by typebook: copy the file with a command, or from the controller');
-    if (a.src === undefined && a.content === undefined) return fail('src (or content) is required');
-    if (a.src !== undefined && a.content !== undefined) return fail('src and content are mutually exclusive');
     let data: Buffer;
     let srcLabel: string;
     let basename: string | undefined;

@@ -449,7 +449,6 @@ function tempMarker(validate: string): string {
 
 /** Writes the file atomically (verified, validated, backup, mode, owner) in one command. */
 export async function writeFileOnHost(ctx: ModuleContext, request: WriteRequest): Promise<WriteOutcome> {
-  if (request.validate !== undefined && !request.validate.includes('%s')) return { ok: false, msg: `validate must contain %s: ${request.validate}` };
   const marker = tempMarker(request.validate ?? '');
   const validate = request.validate === undefined ? [] : validateArgv(request.validate, marker);
   const argv = ['/bin/sh', '-c', WRITE_SCRIPT, 'typebook-write', request.path, request.mode.toString(8), request.owner ?? '', request.group ?? '',

@@ -120,12 +120,20 @@ function treeDiffers(tree: HostPath['tree'], a: { mode?: string | number; owner?
   });
 }
 
+const fileRules = {
+  only_with: [
+    ['recurse', 'state', ['directory'], "recurse option requires state to be 'directory'"],
+    ['src', 'state', ['link', 'hard'], "src option requires state to be 'link' or 'hard'"],
+  ],
+} as const;
+
 export default defineModule({
   name: 'file',
   aliases: ['ansible.builtin.file', 'ansible.legacy.file'],
   description: 'Manage a file, directory, link or its absence, and its mode and owner',
   argAliases: { dest: 'path', name: 'path' },
   args,
+  rules: fileRules,
   async run(a, ctx) {
     for (const [name, value] of [['modification_time', a.modification_time], ['access_time', a.access_time]] as const) {
       if (value !== undefined && value !== 'now' && value !== 'preserve') return fail(`${name}: only 'now' and 'preserve' are supported by typebook, not ${JSON.stringify(value)}`);
@@ -138,8 +146,11 @@ export default defineModule({
     if (file.error) return fail(`cannot stat ${path}: ${file.error}`, { path });
     const prev = stateOf(file.lstat);
     const state = a.state ?? (prev !== 'absent' ? prev : a.recurse ? 'directory' : 'file');
-    if (a.recurse && state !== 'directory') return fail("recurse option requires state to be 'directory'", { path });
-    if (a.src !== undefined && state !== 'link' && state !== 'hard') return fail("src option requires state to be 'link' or 'hard'", { path });
+    if (a.state === undefined) {
+      // the state comes from the host here; a given one was checked against these rules before connecting
+      const broken = fileRules.only_with.find(([arg, , allowed]) => a[arg] !== undefined && a[arg] !== false && !(allowed as readonly string[]).includes(state));
+      if (broken) return fail(broken[3], { path });
+    }
     const follow = a.follow ?? true;
     const mtime = a.modification_time ?? (state === 'touch' ? 'now' : 'preserve');
     const atime = a.access_time ?? (state === 'touch' ? 'now' : 'preserve');

@@ -210,7 +210,6 @@ export default defineModule({
   argAliases: { dest: 'path' },
   args,
   async run(a, ctx): Promise<ModuleResult> {
-    if (a.value !== undefined && a.values !== undefined) return { changed: false, failed: true, msg: 'parameters are mutually exclusive: value|values' };
     const state = a.state ?? 'present';
     const allowNoValue = a.allow_no_value ?? false;
     if (state === 'present' && !allowNoValue && a.value === undefined && !(a.values && a.values.length > 0)) {

@@ -6,7 +6,7 @@
  * (read, then one atomic write with validate/backup/mode/owner, or one chmod/chown).
  */
 import { Type } from '@sinclair/typebox';
-import { StringEnum } from './args.js';
+import { StringEnum, ValidateCommand } from './args.js';
 import {
   attributeChange, attributesDiff, contentDiff, defaultFileMode, errorMessage, fileAttributeArgs, hasChange, pythonBytesRegex,
   readHostState, setAttributesOnHost, toBinary, writeFileOnHost, type AttributeChange,
@@ -27,7 +27,7 @@ const args = Type.Object(
     create: Type.Optional(Type.Boolean({ default: false })),
     backup: Type.Optional(Type.Boolean({ default: false })),
     firstmatch: Type.Optional(Type.Boolean({ default: false })),
-    validate: Type.Optional(Type.String({ description: 'command checking the new file (%s) before it replaces the old one' })),
+    validate: Type.Optional(ValidateCommand),
     ...fileAttributeArgs,
   },
   { additionalProperties: false },
@@ -158,21 +158,6 @@ export function lineAbsent(input: readonly string[], a: LineinfileArgs): LineEdi
   return { lines, changed: found > 0, msg: found > 0 ? `${found} line(s) removed` : '', found };
 }
 
-/** Checks Ansible's mutually exclusive/required combinations; the message of the first broken one. */
-function argumentProblem(a: LineinfileArgs): string | undefined {
-  for (const [x, y] of [['insertbefore', 'insertafter'], ['regexp', 'search_string'], ['backrefs', 'search_string']] as const) {
-    const given = (k: string) => (a as Record<string, unknown>)[k] !== undefined && (a as Record<string, unknown>)[k] !== false;
-    if (given(x) && given(y)) return `parameters are mutually exclusive: ${x}|${y}`;
-  }
-  if ((a.state ?? 'present') === 'present') {
-    if (a.backrefs && a.regexp === undefined) return 'regexp is required with backrefs=true';
-    if (a.line === undefined) return 'line is required with state=present';
-  } else if (a.regexp === undefined && a.search_string === undefined && a.line === undefined) {
-    return 'one of line, search_string, or regexp is required with state=absent';
-  }
-  return undefined;
-}
-
 export interface EditOutcome {
   changed: boolean;
   msg: string;
@@ -256,8 +241,6 @@ export default defineModule({
   argAliases: { dest: 'path', destfile: 'path', name: 'path', regex: 'regexp', value: 'line' },
   args,
   async run(a, ctx) {
-    const problem = argumentProblem(a);
-    if (problem) return { changed: false, failed: true, msg: problem };
     const present = (a.state ?? 'present') === 'present';
     const missing = `Destination ${a.path} does not exist !`;
     const messages = present ? { missing } : { missing, onMissing: () => ({ changed: false, msg: 'file not present' }) };

@@ -13,6 +13,11 @@ export interface ArgumentRules<K extends string = string> {
   /** [argument, value, requirements, any]: when argument is value, all (or with any: one) of requirements */
   readonly required_if?: readonly (readonly [K, unknown, readonly K[], boolean?])[];
   readonly required_by?: Readonly<Partial<Record<K, readonly K[]>>>;
+  /**
+   * typebook's addition for the checks Ansible modules make in main(): [argument, key, values, message]: when
+   * argument is given (and not false), key (as given, or its default) must be one of values; message is the module's own.
+   */
+  readonly only_with?: readonly (readonly [K, K, readonly unknown[], string])[];
 }
 
 export interface RuleBreach {
@@ -57,6 +62,12 @@ export function checkRules(rules: ArgumentRules | undefined, args: Readonly<Reco
     if (!present(key)) continue;
     const missing = needs.filter((r) => !present(r));
     if (missing.length > 0) breaches.push({ message: `missing parameter(s) required by '${key}': ${missing.join(', ')}`, argument: key });
+  }
+  for (const [key, other, allowed, message] of rules.only_with ?? []) {
+    if (!certain(key) || args[key] === false || !present(other)) continue;
+    const v = value(other);
+    if (!rendered && isTemplate(v)) continue;
+    if (!allowed.includes(v)) breaches.push({ message, argument: key });
   }
   return breaches;
 }

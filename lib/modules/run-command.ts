@@ -45,7 +45,6 @@ async function globExists(ctx: ModuleContext, pattern: string): Promise<boolean>
 export async function runCommand(args: CommandArgs, ctx: ModuleContext): Promise<ModuleResult> {
   let argv: string[] | undefined;
   if (!args.shell) {
-    if (args.argv && args.cmd) return { changed: false, failed: true, msg: 'only one of the arguments can be used: cmd, argv' };
     argv = args.argv ?? (args.cmd !== undefined ? shellSplit(args.cmd) : undefined);
     if (!argv || argv.length === 0) return { changed: false, failed: true, msg: 'no command given' };
   }

@@ -107,7 +107,8 @@ type State = 'started' | 'stopped' | 'restarted' | 'reloaded';
 
 export default defineModule({
   name: 'service',
-  rules: { required_one_of: [['state', 'enabled']] },
+  // daemon_reload alone is systemd's (this module answers to that name too)
+  rules: { required_one_of: [['state', 'enabled', 'daemon_reload']] },
   aliases: ['ansible.builtin.service', 'ansible.legacy.service', 'systemd', 'ansible.builtin.systemd', 'ansible.legacy.systemd', 'systemd_service', 'ansible.builtin.systemd_service', 'ansible.legacy.systemd_service'],
   description: 'Start, stop, restart or reload a service and choose whether it starts at boot (systemd or SysV init)',
   argAliases: { args: 'arguments', unit: 'name', service: 'name', 'daemon-reload': 'daemon_reload' },
@@ -120,16 +121,13 @@ export default defineModule({
       sleep: Type.Optional(Type.Integer({ minimum: 0, description: 'seconds between stop and start when restarting' })),
       arguments: Type.Optional(Type.String({ default: '', description: 'more words for the service command line' })),
       runlevel: Type.Optional(Type.String({ default: 'default', description: 'accepted for compatibility (OpenRC)' })),
-      daemon_reload: Type.Optional(Type.Boolean({ default: false, description: 'systemd: `systemctl daemon-reload` first; nothing to do under SysV init' })),
+      daemon_reload: Type.Optional(Type.Boolean({ description: 'systemd (default false): `systemctl daemon-reload` first; nothing to do under SysV init' })),
     },
     { additionalProperties: false },
   ),
   async run(args, ctx): Promise<ModuleResult> {
     const name = args.name;
     const state: State | undefined = args.state;
-    if (state === undefined && args.enabled === undefined && !args.daemon_reload) {
-      return { changed: false, failed: true, msg: 'one of the following is required: state, enabled' };
-    }
     let words: string[];
     try {
       words = shellSplit(args.arguments ?? '');

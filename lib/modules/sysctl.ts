@@ -123,13 +123,13 @@ export default defineModule({
     },
     { additionalProperties: false },
   ),
+  rules: { required_if: [['state', 'present', ['value']]] },
   async run(args, ctx): Promise<ModuleResult> {
     const name = args.name.trim();
     const state = args.state ?? 'present';
     const reload = args.reload ?? true;
     const file = args.sysctl_file ?? '/etc/sysctl.conf';
     if (name === '') return { changed: false, failed: true, msg: 'name cannot be blank' };
-    if (state === 'present' && args.value === undefined) return { changed: false, failed: true, msg: 'state is present but all of the following are missing: value' };
     if (state === 'present' && args.value === '') return { changed: false, failed: true, msg: 'value cannot be blank' };
     const value = normalizeValue(args.value ?? '');
 

@@ -9,6 +9,7 @@ import { posix } from 'node:path';
 import { putContent, preservedMode } from './copy.js';
 import { FileModeOrPreserveArg } from './file-state.js';
 import { defineModule, type ModuleResult } from './module.js';
+import { ValidateCommand } from './args.js';
 
 const args = Type.Object(
   {
@@ -16,7 +17,7 @@ const args = Type.Object(
     dest: Type.String({ description: 'where to put the rendered file on the host' }),
     backup: Type.Optional(Type.Boolean({ default: false })),
     force: Type.Optional(Type.Boolean({ default: true })),
-    validate: Type.Optional(Type.String({ description: 'command checking the new file (%s) before it replaces the old one' })),
+    validate: Type.Optional(ValidateCommand),
     mode: Type.Optional(FileModeOrPreserveArg()),
     owner: Type.Optional(Type.String()),
     group: Type.Optional(Type.String()),

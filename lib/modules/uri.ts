@@ -82,7 +82,7 @@ export default defineModule({
   args: Type.Object(
     {
       url: Type.String({ minLength: 1 }),
-      method: Type.Optional(Type.String({ default: 'GET' })),
+      method: Type.Optional(Type.String({ default: 'GET', pattern: '^[A-Za-z]+$', 'x-expected': 'a single word, like GET or POST' })),
       headers: Type.Optional(Dict({ default: {} })),
       body: Type.Optional(Raw({ description: 'a string, or a mapping/list encoded by body_format' })),
       body_format: Type.Optional(StringEnum(['raw', 'json', 'form-urlencoded'] as const, { default: 'raw' })),
@@ -100,7 +100,6 @@ export default defineModule({
   async run(args, ctx): Promise<ModuleResult> {
     if (ctx.check) return { changed: false, skipped: true, msg: 'remote module (uri) does not support check mode' };
     const method = (args.method ?? 'GET').toUpperCase();
-    if (!/^[A-Z]+$/.test(method)) return { changed: false, failed: true, msg: "Parameter 'method' needs to be a single word in uppercase, like GET or POST." };
     const headers: Record<string, string> = Object.fromEntries(Object.entries(args.headers ?? {}).map(([k, v]) => [k, String(v)]));
     const hasType = Object.keys(headers).some((h) => h.toLowerCase() === 'content-type');
     const format = args.body_format ?? 'raw';

@@ -159,14 +159,18 @@ export default defineModule({
     },
     { additionalProperties: false },
   ),
+  rules: {
+    mutually_exclusive: [['port', 'path']],
+    required_if: [['state', 'drained', ['port']]],
+    only_with: [
+      ['path', 'state', ['started', 'present', 'absent', 'drained'], 'state=stopped should only be used for checking a port in the wait_for module'],
+      ['path', 'state', ['started', 'present', 'absent', 'stopped'], 'state=drained should only be used for checking a port in the wait_for module'],
+      ['exclude_hosts', 'state', ['drained'], 'exclude_hosts should only be with state=drained'],
+    ],
+  },
   async run(args, ctx): Promise<ModuleResult> {
     const state = args.state ?? 'started';
     const refuse = (msg: string): ModuleResult => ({ changed: false, failed: true, msg, elapsed: 0 });
-    if (args.port !== undefined && args.path !== undefined) return refuse('port and path parameter can not both be passed to wait_for');
-    if (args.path !== undefined && state === 'stopped') return refuse('state=stopped should only be used for checking a port in the wait_for module');
-    if (args.path !== undefined && state === 'drained') return refuse('state=drained should only be used for checking a port in the wait_for module');
-    if (args.exclude_hosts !== undefined && state !== 'drained') return refuse('exclude_hosts should only be with state=drained');
-    if (state === 'drained' && args.port === undefined) return refuse('state=drained needs a port');
     if (args.search_regex !== undefined) {
       // Python's syntax is close to JavaScript's; a pattern JavaScript refuses is caught before the trip
       try {

@@ -151,7 +151,9 @@ export function parseYaml(text: string, file: string): YamlLoad {
     problems.push(problem(at(warn.pos[0]), `YAML: ${firstLine(warn.message)}`));
   }
   if (problems.length > 0) return { value: undefined, problems };
-  const ctx: Converting = { doc, at, problems, seen: new Set(), left: MAX_VALUES };
+  const bomb = doc.contents === null ? undefined : aliasBomb(doc, doc.contents);
+  if (bomb) return { value: undefined, problems: [problem(startOf(bomb, { file, line: 0, col: 0 }, at), `YAML aliases expand to more than ${MAX_ALIAS_VALUES} values: refused (an alias bomb?)`)] };
+  const ctx: Converting = { doc, at, problems, seen: new Set() };
   const value = doc.contents === null ? undefined : convert(ctx, doc.contents);
   return { value: problems.length > 0 ? undefined : value, problems };
 }
@@ -183,10 +185,52 @@ function startOf(node: YamlNode | null | undefined, fallback: SourcePos, at: At)
 }
 
 /**
- * How many values a document may expand to. Each alias is expanded into a copy, so a few hundred bytes of nested
- * aliases can stand for 10^9 values (an "alias bomb"); past this bound loading stops with an error instead.
+ * How many values the aliases of a document may add to what is written. Each alias is expanded into a copy, so
+ * a few hundred bytes of nested aliases can stand for 10^9 values (an "alias bomb"); past this bound the
+ * document is refused before anything is expanded.
  */
-const MAX_VALUES = 1_000_000;
+const MAX_ALIAS_VALUES = 100_000;
+
+/**
+ * The alias at which the values added by aliases pass MAX_ALIAS_VALUES, in document order, or undefined.
+ * Sizes are memoized per node, so this costs time in the document's written size, never in its expansion.
+ */
+function aliasBomb(doc: Document.Parsed, root: YamlNode): YamlNode | undefined {
+  const sizes = new Map<YamlNode, number>();
+  const children = (node: YamlNode): YamlNode[] => {
+    if (isSeq(node)) return node.items.filter((i): i is YamlNode => i != null && typeof i === 'object');
+    if (isMap(node)) return node.items.flatMap((p) => (isPair(p) ? [p.key, p.value].filter((n): n is YamlNode => n != null && typeof n === 'object') : []));
+    return [];
+  };
+  const expanded = (node: YamlNode, open: Set<YamlNode>): number => {
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    // a recursive alias counts once here; converting reports it
+    if (open.has(node)) return 1;
+    open.add(node);
+    let size = 1;
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      size = target ? expanded(target, open) : 1;
+    } else for (const child of children(node)) size = Math.min(size + expanded(child, open), Number.MAX_SAFE_INTEGER);
+    open.delete(node);
+    sizes.set(node, size);
+    return size;
+  };
+  let added = 0;
+  const walk = (node: YamlNode): YamlNode | undefined => {
+    if (isAlias(node)) {
+      added += expanded(node, new Set()) - 1;
+      return added > MAX_ALIAS_VALUES ? node : undefined;
+    }
+    for (const child of children(node)) {
+      const found = walk(child);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return walk(root);
+}
 
 interface Converting {
   doc: Document.Parsed;
@@ -194,20 +238,10 @@ interface Converting {
   problems: Problem[];
   /** the alias targets being expanded, to refuse a recursive alias */
   seen: Set<YamlNode>;
-  /** values that may still be produced (see MAX_VALUES); below 0 once the bound was reported */
-  left: number;
 }
 
 function convert(ctx: Converting, node: ParsedNode | YamlNode): unknown {
   const { doc, at, problems, seen } = ctx;
-  if (ctx.left <= 0) {
-    if (ctx.left === 0) {
-      problems.push(problem(startOf(node, { file: '', line: 0, col: 0 }, at), `YAML aliases expand to more than ${MAX_VALUES} values: refused (an alias bomb?)`));
-      ctx.left = -1;
-    }
-    return null;
-  }
-  ctx.left--;
   if (isAlias(node)) {
     const target = node.resolve(doc);
     if (!target) return null;

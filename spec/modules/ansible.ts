@@ -43,7 +43,7 @@ export function runAnsible(lab: Lab, host: string, module: string, args: Record<
 const EMPTY_CONFIG = join(tmpdir(), 'typebook-empty-ansible.cfg');
 writeFileSync(EMPTY_CONFIG, '');
 
-function ansibleEnv(): NodeJS.ProcessEnv {
+export function ansibleEnv(): NodeJS.ProcessEnv {
   return { ...process.env, ANSIBLE_CONFIG: EMPTY_CONFIG, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_NOCOLOR: '1', ANSIBLE_PYTHON_INTERPRETER: 'auto_silent' };
 }
 

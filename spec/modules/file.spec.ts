@@ -70,7 +70,10 @@ describe('file module (lab)', function () {
   it('fails clearly and refuses bad arguments', async () => {
     expect(await runModule(file, { path: '/srv/f/missing', state: 'file' }, conn)).to.include({ failed: true, msg: 'file (/srv/f/missing) is absent, cannot continue' });
     expect(await runModule(file, { path: '/srv/f/t', state: 'directory' }, conn)).to.include({ failed: true, msg: '/srv/f/t already exists as a hard' });
-    expect(await runModule(file, { path: '/srv/f/x', src: '/etc', state: 'file' }, conn)).to.include({ failed: true, msg: "src option requires state to be 'link' or 'hard'" });
+    expect(() => checkedArgs(file, { path: '/srv/f/x', src: '/etc', state: 'file' })).to.throw(/module file: src option requires state to be 'link' or 'hard'/);
+    // the state taken from the host (a directory here) is checked at run time
+    expect(await runModule(file, { path: '/srv/f', recurse: true, owner: 'root' }, conn)).to.not.have.property('failed');
+    expect(await runModule(file, { path: '/srv/f/t', recurse: true }, conn)).to.include({ failed: true, msg: "recurse option requires state to be 'directory'" });
     const chown = await runModule(file, { path: '/srv/f/t', owner: 'no-such-user' }, conn);
     expect(chown.failed).to.equal(true);
     expect(String(chown.msg)).to.match(/invalid user: 'no-such-user'/);

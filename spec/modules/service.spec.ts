@@ -124,6 +124,6 @@ describe('service module', function () {
   it('refuses bad arguments', async () => {
     expect(() => checkedArgs(service, { name: 'haproxy', stat: 'started' })).to.throw(/did you mean 'state'/);
     expect(() => checkedArgs(service, { name: 'haproxy', state: 'running' })).to.throw(/started/);
-    expect(() => checkedArgs(service, { name: 'haproxy' })).to.throw(/module service: one of the following is required: state, enabled/);
+    expect(() => checkedArgs(service, { name: 'haproxy' })).to.throw(/module service: one of the following is required: state, enabled, daemon_reload/);
   });
 });

@@ -93,9 +93,9 @@ describe('wait_for module', function () {
     expect(() => checkedArgs(waitFor, { port: 80, stat: 'started' })).to.throw(/did you mean 'state'/);
     expect(() => checkedArgs(waitFor, { port: 'http' })).to.throw(/port/);
     expect(() => checkedArgs(waitFor, { port: 80, active_connection_states: ['OPEN'] })).to.throw(/ESTABLISHED/);
-    const both = await counted(node1, { port: 80, path: '/tmp/x' });
-    expect(both).to.deep.equal({ result: { changed: false, failed: true, msg: 'port and path parameter can not both be passed to wait_for', elapsed: 0 }, trips: 0 });
-    expect((await counted(node1, { path: '/tmp/x', state: 'stopped' })).result.msg).to.equal('state=stopped should only be used for checking a port in the wait_for module');
+    expect(() => checkedArgs(waitFor, { port: 80, path: '/tmp/x' })).to.throw(/module wait_for: parameters are mutually exclusive: port\|path/);
+    expect(() => checkedArgs(waitFor, { path: '/tmp/x', state: 'stopped' })).to.throw(/module wait_for: state=stopped should only be used for checking a port in the wait_for module/);
+    expect(() => checkedArgs(waitFor, { port: 80, exclude_hosts: ['10.0.0.1'] })).to.throw(/exclude_hosts should only be with state=drained/);
     expect((await counted(node1, { path: '/tmp/x', search_regex: '(' })).result.msg).to.match(/^Invalid regular expression/);
   });
 });

@@ -103,6 +103,27 @@ describe('unified diff', () => {
     expect(ours(before, after)).to.equal(gnuDiff(before, after));
   });
 
+  it('diffs 100 KB files with edits all through them in under a second and under 100 MB', function () {
+    this.timeout(30_000);
+    // in a process of its own (the built module), so that its peak memory is its own; bounds on a runaway,
+    // not speed figures: a quadratic table for these files would take gigabytes
+    const program = `
+      const { unifiedDiff } = await import('./dist/output/diff.js');
+      const a = Array.from({ length: 27000 }, (_, i) => String(i % 997));
+      const b = a.map((l, i) => (i % 50 === 7 ? 'edited ' + l : l));
+      const before = a.join('\\n') + '\\n', after = b.join('\\n') + '\\n';
+      const rss = process.resourceUsage().maxRSS, t = process.hrtime.bigint();
+      const patch = unifiedDiff({ before, after }, false);
+      console.log(JSON.stringify({ kb: before.length / 1024, ms: Number(process.hrtime.bigint() - t) / 1e6, mb: (process.resourceUsage().maxRSS - rss) / 1024, lines: patch.split('\\n').length }));`;
+    const { stdout, stderr } = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8' });
+    expect(stderr).to.equal('');
+    const figures = JSON.parse(stdout) as { kb: number; ms: number; mb: number; lines: number };
+    expect(figures.kb).to.be.at.least(100);
+    expect(figures.lines).to.be.above(1000);
+    expect(figures.ms).to.be.below(1000);
+    expect(figures.mb).to.be.below(100);
+  });
+
   it('shows completely different large files as removed then added, still a valid patch', () => {
     const a = Array.from({ length: 5000 }, (_, i) => `old ${i}`);
     const b = Array.from({ length: 5000 }, (_, i) => `new ${i}`);
