@@ -10,6 +10,11 @@ import type { Templar } from '../template/index.js';
 import { localFileCandidates } from './load.js';
 import type { Condition, Play, Playbook, TaskItem } from './types.js';
 
+/** where a keyword's value was written (keywords keep the positions of the mapping they came from) */
+function written(keywords: object, name: string, fallback: SourcePos): SourcePos {
+  return positionOf(keywords, name) ?? fallback;
+}
+
 export function checkTemplates(playbook: Playbook, templar: Templar): Problem[] {
   const problems: Problem[] = [];
   const checkedFiles = new Set<string>();
@@ -28,7 +33,7 @@ export function checkTemplates(playbook: Playbook, templar: Templar): Problem[] 
   const items = (list: readonly TaskItem[]): void => {
     for (const item of list) {
       strings(item.vars, item.pos);
-      conditions(item.keywords.when, item.pos);
+      conditions(item.keywords.when, written(item.keywords, 'when', item.pos));
       if (item.kind === 'block') {
         items(item.block);
         items(item.rescue);
@@ -44,10 +49,11 @@ export function checkTemplates(playbook: Playbook, templar: Templar): Problem[] 
         continue;
       }
       const k = item.keywords;
-      conditions(k.changed_when, item.pos);
-      conditions(k.failed_when, item.pos);
-      conditions(k.until, item.pos);
-      for (const value of [k.loop, k.delegate_to, k.environment, k.loop_control?.label]) if (value !== undefined) strings(value, item.pos);
+      for (const name of ['changed_when', 'failed_when', 'until'] as const) conditions(k[name], written(k, name, item.pos));
+      if (k.loop !== undefined) strings(k.loop, written(k, k.loopKind ?? 'loop', item.pos));
+      if (k.delegate_to !== undefined) strings(k.delegate_to, written(k, 'delegate_to', item.pos));
+      if (k.environment !== undefined) strings(k.environment, written(k, 'environment', item.pos));
+      if (k.loop_control?.label !== undefined) strings(k.loop_control.label, positionOf(k.loop_control, 'label') ?? item.pos);
       const expressionArgs = new Set(item.module.expressionArgs ?? []);
       for (const [name, value] of Object.entries(item.args)) {
         const at = positionOf(item.args, name) ?? item.pos;
@@ -69,7 +75,7 @@ export function checkTemplates(playbook: Playbook, templar: Templar): Problem[] 
   const play = (p: Play): void => {
     strings(p.vars, p.pos);
     for (const vf of p.varsFiles) if (vf.vars) strings(vf.vars, vf.pos);
-    conditions(p.keywords.when, p.pos);
+    conditions(p.keywords.when, written(p.keywords, 'when', p.pos));
     for (const role of p.roles) {
       strings(role.defaults, role.pos);
       strings(role.vars, role.pos);

@@ -41,7 +41,9 @@ const inheritedNames = ['become', 'become_user', 'become_method', 'environment',
 function conditions(value: unknown): Condition[] | undefined {
   if (value === undefined || value === null) return undefined;
   const list = Array.isArray(value) ? value : [value];
-  return list.filter((c): c is Condition => typeof c === 'string' || typeof c === 'boolean');
+  const valid = (c: unknown): c is Condition => typeof c === 'string' || typeof c === 'boolean';
+  // a list as loaded keeps its items' positions
+  return list.every(valid) ? list : list.filter(valid);
 }
 
 function stringList(value: unknown, splitCommas = false): string[] | undefined {
@@ -60,6 +62,8 @@ function inherited(raw: Raw): InheritedKeywords {
   const tags = stringList(raw.tags, true);
   if (tags) k.tags = tags;
   for (const name of inheritedNames) if (raw[name] !== undefined) (k as Record<string, unknown>)[name] = raw[name];
+  // where each keyword's value was written, for problems found in it later (a `when` that does not parse)
+  positionsFrom(k, raw);
   return k;
 }
 

@@ -8,6 +8,8 @@ export interface SourcePos {
   line: number;
   /** 1-based */
   col: number;
+  /** a quoted YAML string starts here: its text begins one column later */
+  quoted?: true;
 }
 
 export type Severity = 'error' | 'warning';

@@ -181,7 +181,9 @@ type At = (offset: number) => SourcePos;
 
 function startOf(node: YamlNode | null | undefined, fallback: SourcePos, at: At): SourcePos {
   const range = node?.range;
-  return range ? at(range[0]) : fallback;
+  if (!range) return fallback;
+  const pos = at(range[0]);
+  return isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') ? { ...pos, quoted: true } : pos;
 }
 
 /**

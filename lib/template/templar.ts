@@ -42,8 +42,8 @@ function place(origin: Origin, line: number, col: number): SourcePos {
   if (origin.kind === 'file') return { file: origin.file, line, col };
   const where = origin.where;
   if (!where) return { file: '<template>', line, col: line === 1 ? col - origin.offset : col };
-  // inside a YAML string: exact on its first line (modulo an opening quote), the string's own columns after
-  if (line === 1) return { file: where.file, line: where.line, col: where.col + col - 1 - origin.offset };
+  // inside a YAML string: exact on its first line (after an opening quote), the string's own columns after
+  if (line === 1) return { file: where.file, line: where.line, col: where.col + (where.quoted ? 1 : 0) + col - 1 - origin.offset };
   return { file: where.file, line: where.line + line - 1, col };
 }
 
