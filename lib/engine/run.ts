@@ -49,6 +49,17 @@ export interface RunPlaybookOptions {
   onEvent?: EventListener;
 }
 
+/** Every name some host's variables hold before the play starts: inventory, vars directories, `-e`, magic. */
+function definedNames(inventory: Inventory, store: VariableStore): Set<string> {
+  const names = new Set<string>();
+  const hosts = [...inventory.hosts.keys()];
+  for (const host of hosts.length > 0 ? hosts : ['localhost']) {
+    for (const key of Object.keys(store.raw(host))) names.add(key);
+    for (const key of Object.keys(store.magic(host))) names.add(key);
+  }
+  return names;
+}
+
 export interface PlaybookRun {
   /** as ansible-playbook: 0 all well; 2 a host failed; 4 a host was unreachable (6: both) */
   exitCode: number;
@@ -79,19 +90,22 @@ export async function validateRun(options: Pick<RunPlaybookOptions, 'playbook' |
   const [inv, loaded] = await Promise.all([loadInventory(options.inventory ?? []), loadPlaybook(options.playbook, { ...(options.rolesPath ? { rolesPath: options.rolesPath } : {}) })]);
   const problems = [...inv.problems, ...loaded.problems];
   const playDir = await loadVarsDir(loaded.playbook.dir, { groups: inv.inventory.groups.keys(), hosts: inv.inventory.hosts.keys() }, problems);
-  if (!problems.some((p) => p.severity === 'error')) problems.push(...checkTemplates(loaded.playbook, templar));
+  const extraVars = options.extraVars ?? {};
+  const store = new VariableStore(inv.inventory, { renderData: (value, vars) => templar.renderData(value, vars) }, extraVars, [playDir], {
+    playbookDir: loaded.playbook.dir,
+    playHosts: () => [],
+    playBatch: () => [],
+    playHostsAll: () => [],
+    check: false,
+    diff: false,
+    verbosity: 0,
+    omit: OMIT_PREFIX,
+  });
+  // templates are checked whatever else is wrong; undefined names only on a whole playbook (a task left out
+  // by an error may be the one that registers a name)
+  const whole = !problems.some((p) => p.severity === 'error');
+  problems.push(...checkTemplates(loaded.playbook, templar, whole ? definedNames(inv.inventory, store) : undefined));
   if (!problems.some((p) => p.severity === 'error')) {
-    const extraVars = options.extraVars ?? {};
-    const store = new VariableStore(inv.inventory, { renderData: (value, vars) => templar.renderData(value, vars) }, extraVars, [playDir], {
-      playbookDir: loaded.playbook.dir,
-      playHosts: () => [],
-      playBatch: () => [],
-      playHostsAll: () => [],
-      check: false,
-      diff: false,
-      verbosity: 0,
-      omit: OMIT_PREFIX,
-    });
     const limit = await limitPattern(options.limit);
     // what each play's hosts: would select, as the run will (its warnings: a pattern that matches nothing)
     for (const play of loaded.playbook.plays) {

@@ -12,7 +12,7 @@ import type { ModuleContext, ModuleDefinition, ModuleResult } from '../modules/m
 import { finalizeModuleArgs } from '../playbook/module-args.js';
 import { localFileCandidates } from '../playbook/load.js';
 import type { Condition, IncludeRole, IncludeTasks, InheritedKeywords, RoleInstance, Task, TaskItem, Vars } from '../playbook/types.js';
-import { formatProblem, type SourcePos } from '../source/index.js';
+import { formatProblem, positionOf, type SourcePos } from '../source/index.js';
 import { TemplateError, type Templar } from '../template/index.js';
 import type { HostStatus } from './events.js';
 
@@ -264,7 +264,7 @@ export class TaskRunner {
     const raw: Vars = {};
     const defaults = keywords.module_defaults ? { ...(keywords.module_defaults[module.name] ?? {}), ...Object.fromEntries(module.aliases.flatMap((a) => Object.entries(keywords.module_defaults![a] ?? {}))) } : {};
     for (const [name, value] of Object.entries({ ...defaults, ...task.args })) {
-      raw[name] = module.expressionArgs?.includes(name) ? value : templar.renderData(value, vars, task.pos);
+      raw[name] = module.expressionArgs?.includes(name) ? value : templar.renderData(value, vars, positionOf(task.args, name) ?? task.pos);
     }
     const rendered = stripOmitted(raw, this.env.omit) as Vars;
     const final = finalizeModuleArgs(module, rendered, task.pos);

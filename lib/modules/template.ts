@@ -68,13 +68,8 @@ export default defineModule({
     const refused = unsupported(a);
     if (refused) return { changed: false, failed: true, msg: refused };
     const local = ctx.findFile('templates', a.src);
-    let rendered: string;
-    try {
-      rendered = await ctx.renderTemplateFile(local);
-    } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      return { changed: false, failed: true, msg: `${e.name}: ${e.message}` };
-    }
+    // a template error fails the task with the template's file:line:col (the engine formats it)
+    const rendered = await ctx.renderTemplateFile(local);
     let mode;
     try {
       mode = await preservedMode(a.mode, local);

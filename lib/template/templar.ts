@@ -9,11 +9,15 @@
 import { didYouMean, positionOf, problem, rememberPosition, sortProblems, type Problem, type SourcePos } from '../source/index.js';
 import { Evaluator, canonicalName, unsupportedTags, type Variables } from './evaluate.js';
 import { filters } from './filters.js';
+import { templateNames } from './names.js';
 import { parseTemplate, TemplateSyntaxError, type Node } from './parse.js';
 import { TemplateRuntimeError, UndefinedError, isDict, toPlain, truthy } from './python.js';
 import { tests } from './tests.js';
 
 export type { Variables } from './evaluate.js';
+
+/** Receives the variables a checked template reads (placed in its file) and the names it guards. */
+export type NameSink = (reads: { name: string; pos: SourcePos }[], guarded: ReadonlySet<string>) => void;
 
 /** A template that failed to parse or to render, with where in the file it happened. */
 export class TemplateError extends Error {
@@ -136,30 +140,34 @@ export class Templar {
   }
 
   /** Syntax errors and unknown filters/tests of a template file, without rendering it. */
-  checkTemplate(text: string, file: string): Problem[] {
-    return this.check(() => this.parse(text, { kind: 'file', file }), { kind: 'file', file });
+  checkTemplate(text: string, file: string, names?: NameSink): Problem[] {
+    return this.check(() => this.parse(text, { kind: 'file', file }), { kind: 'file', file }, names);
   }
 
   /** The same for a string from YAML at `where` (nothing to check without `{{`/`{%`). */
-  checkString(text: string, where: SourcePos): Problem[] {
+  checkString(text: string, where: SourcePos, names?: NameSink): Problem[] {
     if (!hasTemplate(text)) return [];
     const origin: Origin = { kind: 'string', where, offset: 0 };
-    return this.check(() => this.parse(text, origin), origin);
+    return this.check(() => this.parse(text, origin), origin, names);
   }
 
   /** The same for a bare expression (`when:`, `that:`...). */
-  checkExpression(expr: string, where: SourcePos): Problem[] {
+  checkExpression(expr: string, where: SourcePos, names?: NameSink): Problem[] {
     const origin: Origin = { kind: 'string', where, offset: exprPrefix.length };
-    return this.check(() => this.expression(expr, origin), origin);
+    return this.check(() => this.expression(expr, origin), origin, names);
   }
 
-  private check(parse: () => Node, origin: Origin): Problem[] {
+  private check(parse: () => Node, origin: Origin, names?: NameSink): Problem[] {
     let root: Node;
     try {
       root = parse();
     } catch (err) {
       if (err instanceof TemplateError) return [err.toProblem()];
       throw err;
+    }
+    if (names) {
+      const found = templateNames(root);
+      names(found.reads.map((r) => ({ name: r.name, pos: place(origin, r.line, r.col) })), found.guarded);
     }
     const problems: Problem[] = [];
     walk(root, (node) => {
