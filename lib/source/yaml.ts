@@ -143,7 +143,7 @@ export function parseYaml(text: string, file: string): YamlLoad {
   for (const err of doc.errors) {
     if (err.code === 'DUPLICATE_KEY') problems.push(problem(at(err.pos[0]), duplicateKeyMessage(text, err.pos[0])));
     else if (!syntaxReported) {
-      problems.push(problem(at(err.pos[0]), `YAML syntax error: ${firstLine(err.message)}`));
+      problems.push(problem(at(pastIndent(text, err.pos[0])), `YAML syntax error: ${firstLine(err.message)}`));
       syntaxReported = true;
     }
   }
@@ -166,6 +166,13 @@ export async function loadYamlFile(file: string): Promise<YamlLoad> {
     return { value: undefined, problems: [problem({ file, line: 0, col: 0 }, `cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)] };
   }
   return parseYaml(text, file);
+}
+
+/** An error the parser places on a line's indentation points at what stands after it (a wrong indent). */
+function pastIndent(text: string, offset: number): number {
+  let i = offset;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  return text[i] === '\n' || i >= text.length ? offset : i;
 }
 
 function firstLine(message: string): string {

@@ -44,6 +44,11 @@ describe('YAML as Ansible reads it', () => {
     expect(parseYaml('a: &a [1, 2]\nb: [*a, *a]\n', 'ok.yml').problems).to.deep.equal([]);
   });
 
+  it('points an indentation error at the offending column, as PyYAML does', () => {
+    const { problems } = parseYaml('- hosts: all\n  tasks:\n    - debug:\n        msg: a\n     when: x\n', 'ind.yml');
+    expect(problems.map(formatProblem)).to.deep.equal(['ind.yml:5:6 error: YAML syntax error: Sequence item without - indicator']);
+  });
+
   it('keeps `__proto__` as data', () => {
     const { value } = parseYaml('__proto__: {polluted: true}\n', 'f.yml');
     expect(Object.keys(value as object)).to.deep.equal(['__proto__']);
