@@ -90,6 +90,21 @@ export interface TaskEnvironment {
 
 const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
+/** A connection made only when first used. */
+function deferredConnection(host: string, open: () => Connection): Connection {
+  let made: Connection | undefined;
+  const get = (): Connection => (made ??= open());
+  return {
+    host,
+    connect: () => get().connect(),
+    run: (command, options) => get().run(command, options),
+    readFile: (path, options) => get().readFile(path, options),
+    stat: (path, options) => get().stat(path, options),
+    openUnixSocket: (path) => get().openUnixSocket(path),
+    close: async () => made?.close(),
+  };
+}
+
 /** Python truthiness of a rendered keyword value (`ignore_errors: "{{ x }}"`) */
 function flag(templar: Templar, value: unknown, vars: Vars, where: SourcePos): boolean {
   if (value === undefined || value === null) return false;
@@ -273,10 +288,14 @@ export class TaskRunner {
     }
     const delegate = keywords.delegate_to !== undefined ? String(templar.renderData(keywords.delegate_to, vars, task.pos)) : undefined;
     const target = delegate ?? host;
-    const { connection, become: hostBecome } = this.env.connect(target, {
-      ...(keywords.connection !== undefined ? { connection: keywords.connection } : {}),
-      ...(keywords.remote_user !== undefined ? { remote_user: String(templar.renderData(keywords.remote_user, vars, task.pos)) } : {}),
-    }, delegate === undefined ? vars : undefined);
+    const open = () =>
+      this.env.connect(target, {
+        ...(keywords.connection !== undefined ? { connection: keywords.connection } : {}),
+        ...(keywords.remote_user !== undefined ? { remote_user: String(templar.renderData(keywords.remote_user, vars, task.pos)) } : {}),
+      }, delegate === undefined ? vars : undefined);
+    // a module that runs on the controller (debug, set_fact...) never reaches the host, as in Ansible: a host
+    // whose connection cannot be made still runs it
+    const { connection, become: hostBecome } = module.onController ? { connection: deferredConnection(target, () => open().connection), become: undefined } : open();
     const become = this.become(keywords, vars, task.pos) ?? hostBecome;
     const check = keywords.check_mode !== undefined ? flag(templar, keywords.check_mode, vars, task.pos) : this.env.check;
     const diff = keywords.diff !== undefined ? flag(templar, keywords.diff, vars, task.pos) : this.env.diff;

@@ -13,6 +13,8 @@ export default defineModule({
   onController: true,
   freeForm: 'free_form',
   args: Type.Object({ free_form: StringEnum(metaActions) }, { additionalProperties: false }),
+  // Ansible's action, refused before connecting rather than silently doing nothing
+  rules: { only_with: [['free_form', 'free_form', metaActions.filter((a) => a !== 'refresh_inventory'), 'refresh_inventory is not supported by typebook: the inventory is read once, before the run']] },
   async run(args) {
     return { changed: false, meta: args.free_form };
   },

@@ -19,10 +19,12 @@ describe('the executor on local hosts', function () {
     },
   });
 
-  it('marks a host whose connection is refused unreachable and goes on with the others; exit code 4', async () => {
+  it('marks a host whose connection is refused unreachable at its first task that reaches it and goes on with the others; exit code 4', async () => {
     const events: RunEvent[] = [];
     const result = await runPlaybook({ playbook: join(fixtures, 'unreachable.yml'), inventory: [join(fixtures, 'unreachable-inventory.yml')], ssh: { hostKeyChecking: false, agentSocket: '', sshConfigFile: '' }, onEvent: (e) => events.push(e) });
     const statusOf = (task: string, host: string) => events.filter((e): e is HostResultEvent => e.type === 'host_result' && e.task === task && e.host === host).map((e) => e.status);
+    // debug runs on the controller, as in Ansible: the host is not reached before ping
+    expect(statusOf('on the controller', 'gone')).to.deep.equal(['ok']);
     expect(statusOf('ping', 'gone')).to.deep.equal(['unreachable']);
     expect(statusOf('after', 'ok1')).to.deep.equal(['ok']);
     expect(result.stats.gone).to.include({ unreachable: 1 });

@@ -1,7 +1,9 @@
 /** Rules between a module's arguments (Ansible's argument_spec rules), reported before connecting at the task's line. */
 import { expect } from 'chai';
 import { validateRun } from '../../lib/engine/index.js';
+import { findModule } from '../../lib/modules/index.js';
 import { checkRules } from '../../lib/modules/rules.js';
+import { checkModuleArgs } from '../../lib/playbook/module-args.js';
 import { ProblemError, formatProblem } from '../../lib/source/index.js';
 
 const fixture = 'spec/fixtures/argument-rules.yml';
@@ -17,6 +19,14 @@ describe('argument rules', () => {
       `${fixture}:7:16 error: module service: one of the following is required: state, enabled, daemon_reload`,
       `${fixture}:8:23 error: module debug: parameters are mutually exclusive: msg|var`,
     ]);
+  });
+
+  it('refuses meta: refresh_inventory before connecting rather than doing nothing', () => {
+    const meta = findModule('meta')!;
+    expect(checkModuleArgs(meta, { free_form: 'refresh_inventory' }, { file: 'p.yml', line: 3, col: 7 }).map(formatProblem)).to.deep.equal([
+      'p.yml:3:7 error: module meta: refresh_inventory is not supported by typebook: the inventory is read once, before the run',
+    ]);
+    expect(checkModuleArgs(meta, { free_form: 'flush_handlers' }, { file: 'p.yml', line: 3, col: 7 })).to.deep.equal([]);
   });
 
   it('waits for rendering where a template decides, and checks again after it', () => {
