@@ -16,6 +16,7 @@ import { emptyStats, type EventListener, type HostResultEvent, type HostStats, t
 import { shouldRun, type TagFilter } from './tags.js';
 import { foldKeywords, isFlagSet, TaskRunner, type Outcome, type TaskEnvironment } from './task.js';
 import type { Diff, ModuleResult } from '../modules/module.js';
+import { fnmatch } from '../ansible/index.js';
 
 /** Where a task stands in the tree: what it inherits. Outer first. */
 interface Context {
@@ -635,8 +636,7 @@ function where(pos: SourcePos): string {
 /** --start-at-task: the task's name or "role : name", with shell-style wildcards as Ansible's fnmatch */
 function matchesStartAt(pattern: string, task: Task, fullName: string): boolean {
   if (task.name === pattern || fullName === pattern) return true;
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return (task.name !== undefined && regex.test(task.name)) || regex.test(fullName);
+  return (task.name !== undefined && fnmatch(task.name, pattern)) || fnmatch(fullName, pattern);
 }
 
 /** runs `fn` for each item, at most `limit` at once, in order of start */

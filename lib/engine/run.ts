@@ -20,6 +20,7 @@ import type { EventListener, HostStats, RunEvent } from './events.js';
 import { PlayRunner, type RunState } from './play.js';
 import { checkRoleArgumentsBeforeRun } from './preflight.js';
 import type { TaskEnvironment } from './task.js';
+import { ansibleBoolean } from '../ansible/index.js';
 
 export interface RunPlaybookOptions {
   playbook: string;
@@ -248,6 +249,6 @@ function connectionSettings(vars: Vars): ConnectionSettings {
   if (settings.ansible_ssh_host !== undefined) settings.ansible_host = settings.ansible_ssh_host;
   if (settings.ansible_ssh_port !== undefined) settings.ansible_port = settings.ansible_ssh_port;
   if (settings.ansible_ssh_user !== undefined) settings.ansible_user = settings.ansible_ssh_user;
-  if (typeof settings.ansible_become === 'string') settings.ansible_become = ['yes', 'true', 'on', '1'].includes(settings.ansible_become.toLowerCase());
+  if (typeof settings.ansible_become === 'string') settings.ansible_become = ansibleBoolean(settings.ansible_become) ?? false;
   return settings as ConnectionSettings;
 }

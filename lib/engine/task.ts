@@ -15,6 +15,7 @@ import type { Condition, IncludeRole, IncludeTasks, InheritedKeywords, RoleInsta
 import { formatProblem, positionOf, type SourcePos } from '../source/index.js';
 import { TemplateError, type Templar } from '../template/index.js';
 import type { HostStatus } from './events.js';
+import { ansibleBoolean } from '../ansible/index.js';
 
 /** The keywords that apply to a task once its play's, roles' and blocks' are folded in (task wins). */
 export interface EffectiveKeywords extends InheritedKeywords {
@@ -109,7 +110,8 @@ function deferredConnection(host: string, open: () => Connection): Connection {
 function flag(templar: Templar, value: unknown, vars: Vars, where: SourcePos): boolean {
   if (value === undefined || value === null) return false;
   const rendered = typeof value === 'string' ? templar.renderString(value, vars, where) : value;
-  if (typeof rendered === 'string') return ['yes', 'on', '1', 'true', 'y', 't'].includes(rendered.trim().toLowerCase());
+  // Ansible's boolean(strict=False): a word it does not know is false
+  if (typeof rendered === 'string') return ansibleBoolean(rendered) ?? false;
   return Boolean(rendered);
 }
 

@@ -7,6 +7,7 @@
  */
 import { problem, type Problem, type SourcePos } from '../source/index.js';
 import type { Vars } from './types.js';
+import { ansibleBoolean } from '../ansible/index.js';
 
 export interface ConnectionVars {
   /** where to connect: ansible_host, else the inventory name */
@@ -30,9 +31,6 @@ export interface ConnectionVarsOptions {
   where?: (key: string) => SourcePos | undefined;
 }
 
-/** Ansible's boolean(): the strings and numbers it accepts as true or false. */
-const truthy = new Set(['y', 'yes', 'on', '1', 'true', 't', '1.0']);
-const falsy = new Set(['n', 'no', 'off', '0', 'false', 'f', '0.0']);
 
 export function connectionVars(vars: Vars, opts: ConnectionVarsOptions): { value: ConnectionVars; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -80,10 +78,8 @@ export function connectionVars(vars: Vars, opts: ConnectionVarsOptions): { value
   const become = pick(['ansible_become']);
   if (become) {
     const [k, v] = become;
-    const s = typeof v === 'string' ? v.trim().toLowerCase() : typeof v === 'number' ? String(v) : undefined;
-    if (typeof v === 'boolean') value.become = v;
-    else if (s !== undefined && truthy.has(s)) value.become = true;
-    else if (s !== undefined && falsy.has(s)) value.become = false;
+    const b = ansibleBoolean(v);
+    if (b !== undefined) value.become = b;
     else problems.push(problem(at(k), `${k} is ${JSON.stringify(v)}`, { expected: 'a boolean (true/false, yes/no)' }));
   }
   const becomeUser = text(['ansible_become_user']);

@@ -6,6 +6,7 @@
 import { problem, type Problem, type SourcePos } from '../source/index.js';
 import { localhostNames, parseAddress } from './address.js';
 import type { Inventory } from './inventory.js';
+import { globToRegExp } from '../ansible/index.js';
 
 export interface SelectOptions {
   /** `--limit`: keep only hosts that also match this pattern */
@@ -37,42 +38,6 @@ export function orderPatterns(patterns: readonly string[]): string[] {
   const intersection = patterns.filter((p) => p[0] === '&');
   const exclusion = patterns.filter((p) => p[0] === '!');
   return [...(regular.length > 0 ? regular : ['all']), ...intersection, ...exclusion];
-}
-
-/** Python's fnmatch.translate: `*`, `?`, `[seq]`, `[!seq]`, whole-name match, case-sensitive. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  let i = 0;
-  while (i < glob.length) {
-    const c = glob[i++]!;
-    if (c === '*') {
-      while (glob[i] === '*') i++;
-      out += '[\\s\\S]*';
-    } else if (c === '?') {
-      out += '[\\s\\S]';
-    } else if (c === '[') {
-      let j = i;
-      if (glob[j] === '!') j++;
-      if (glob[j] === ']') j++;
-      while (j < glob.length && glob[j] !== ']') j++;
-      if (j >= glob.length) {
-        out += '\\[';
-        continue;
-      }
-      let stuff = glob.slice(i, j).replace(/\\/g, '\\\\').replace(/]/g, '\\]');
-      i = j + 1;
-      if (stuff === '') out += '(?!)';
-      else if (stuff === '!') out += '[\\s\\S]';
-      else {
-        if (stuff[0] === '!') stuff = '^' + stuff.slice(1);
-        else if (stuff[0] === '^' || stuff[0] === '[') stuff = '\\' + stuff;
-        out += `[${stuff}]`;
-      }
-    } else {
-      out += c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^(?:${out})$`);
 }
 
 /** A `~regex` pattern: Python's re.match, anchored at the start only; `(?P<n>...)` written the Python way works. */

@@ -12,6 +12,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { List, StringEnum } from './args.js';
 import { defineModule, type ModuleContext, type ModuleResult } from './module.js';
 import { parseSections, runScript } from './system-state.js';
+import { fnmatch } from '../ansible/index.js';
 
 const APT_ENV: Readonly<Record<string, string>> = { DEBIAN_FRONTEND: 'noninteractive', DEBIAN_PRIORITY: 'critical', LANG: 'C', LC_ALL: 'C', LC_MESSAGES: 'C', LC_CTYPE: 'C' };
 const DPKG_QUERY_FORMAT = '${Package}\\t${db:Status-Abbrev}\\t${Version}\\n';
@@ -140,12 +141,6 @@ export function compareDebianVersions(a: string, b: string): number {
   const vb = split(b);
   if (va.epoch !== vb.epoch) return va.epoch - vb.epoch;
   return part(va.upstream, vb.upstream) || part(va.revision, vb.revision);
-}
-
-/** Python's fnmatch for a version pattern (`2.6*`). */
-function fnmatch(text: string, pattern: string): boolean {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
-  return new RegExp(`^${re}$`, 's').test(text);
 }
 
 export interface PackageSpec {

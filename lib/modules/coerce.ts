@@ -3,6 +3,8 @@
  * that what Ansible accepts we accept: `enabled: "yes"`, `port: "8080"`, `value: 1` for a string, `name: a,b`
  * for a list. Template strings are left alone: they are converted after rendering.
  */
+import { ansibleBoolean } from '../ansible/index.js';
+
 export interface JsonSchema {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
@@ -18,9 +20,6 @@ export interface JsonSchema {
   description?: string;
   [keyword: string]: unknown;
 }
-
-const TRUE = new Set(['yes', 'on', '1', 'true', 'y', 't']);
-const FALSE = new Set(['no', 'off', '0', 'false', 'n', 'f']);
 
 export function isTemplate(value: unknown): value is string {
   return typeof value === 'string' && (value.includes('{{') || value.includes('{%'));
@@ -85,14 +84,7 @@ function convertTo(type: string, value: unknown, schema: JsonSchema): unknown {
       if (typeof value === 'number' || typeof value === 'boolean') return pyStr(value);
       return undefined;
     case 'boolean':
-      if (typeof value === 'string') {
-        const lower = value.trim().toLowerCase();
-        if (TRUE.has(lower)) return true;
-        if (FALSE.has(lower)) return false;
-      }
-      if (value === 1) return true;
-      if (value === 0) return false;
-      return undefined;
+      return typeof value === 'boolean' ? undefined : ansibleBoolean(value);
     case 'integer':
       if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
       if (typeof value === 'number' && Number.isInteger(value)) return value;

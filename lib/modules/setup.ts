@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { List } from './args.js';
 import { defineModule } from './module.js';
+import { fnmatch } from '../ansible/index.js';
 
 /**
  * The facts read in one command: one small POSIX shell script prints `key<TAB>value` lines, parsed here.
@@ -110,8 +111,8 @@ export default defineModule({
     if (result.rc !== 0 && result.stdout === '') return { changed: false, failed: true, msg: `gathering facts failed: ${result.stderr.trim()}` };
     let facts = parseFacts(result.stdout);
     if (args.filter && args.filter.length > 0) {
-      const patterns = args.filter.map((f) => new RegExp(`^${f.replace(/^ansible_/, '').replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
-      facts = Object.fromEntries(Object.entries(facts).filter(([k]) => patterns.some((p) => p.test(k))));
+      const patterns = args.filter.map((f) => f.replace(/^ansible_/, ''));
+      facts = Object.fromEntries(Object.entries(facts).filter(([k]) => patterns.some((p) => fnmatch(k, p))));
     }
     return { changed: false, ansible_facts: facts };
   },

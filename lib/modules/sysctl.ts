@@ -10,16 +10,14 @@ import { StringEnum } from './args.js';
 import { RECEIVE_SETUP, integrityArgs } from './file-state.js';
 import { defineModule, type ModuleResult } from './module.js';
 import { C_LOCALE, parseSections, runScript } from './system-state.js';
+import { ansibleBoolean } from '../ansible/index.js';
 
-const BOOLEANS_TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
-const BOOLEANS_FALSE = new Set(['n', 'no', 'off', '0', 'false', 'f']);
 
 /** The value as the module compares and writes it: yes/true -> 1, no/false -> 0, else trimmed (Ansible's _parse_value). */
 export function normalizeValue(value: string): string {
-  const lower = value.toLowerCase();
-  if (BOOLEANS_TRUE.has(lower)) return '1';
-  if (BOOLEANS_FALSE.has(lower)) return '0';
-  return value.trim();
+  // Ansible lowercases without stripping here
+  const word = value === value.trim() ? ansibleBoolean(value) : undefined;
+  return word === true ? '1' : word === false ? '0' : value.trim();
 }
 
 /** Equal as whitespace-separated tokens: "4096 87380  6291456" equals "4096\t87380 6291456". */

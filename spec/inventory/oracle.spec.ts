@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { hostVarsForOutput, inventoryGraph, inventoryList, loadInventory, pythonJson, splitHostPattern, type Inventory } from '../../lib/inventory/index.js';
-import { globToRegExp } from '../../lib/inventory/patterns.js';
+import { globToRegExp } from '../../lib/ansible/index.js';
 import type { Problem } from '../../lib/source/index.js';
 import { ansibleAvailable, inventoryArgs, oracle, oracleRequired, oracleSelect, removeOracleHome, type OracleSelection, type Run } from './oracle.js';
 

@@ -1,0 +1,3 @@
+/** Ansible's and Python's semantics that several folders share: yes/no words, shell-style patterns. */
+export { ansibleBoolean } from './boolean.js';
+export { fnmatch, globToRegExp } from './fnmatch.js';

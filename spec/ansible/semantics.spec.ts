@@ -1,0 +1,35 @@
+/** The shared readings of Ansible's yes/no words and Python's fnmatch, against Ansible's and Python's own code. */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { ansibleBoolean, fnmatch } from '../../lib/ansible/index.js';
+
+/** runs a Python program with JSON on stdin and returns its JSON answer */
+function python(program: string, input: unknown): unknown {
+  // Debian's python3, where Debian's ansible is installed
+  const run = spawnSync('/usr/bin/python3', ['-c', program], { input: JSON.stringify(input), encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+describe("Ansible's and Python's shared semantics", () => {
+  it('reads yes/no words as Ansible boolean() does', () => {
+    const values: unknown[] = ['yes', 'Yes', ' on ', 'y', 't', 'TRUE', '1', 'no', 'N', 'off', 'f', 'false', '0', 1, 0, true, false, '1.0', '0.0', 'maybe', '', 2, null];
+    const ansible = python(
+      `import json, sys
+from ansible.module_utils.parsing.convert_bool import boolean
+out = []
+for v in json.load(sys.stdin):
+    try: out.append(boolean(v, strict=True))
+    except TypeError: out.append(None)
+print(json.dumps(out))`,
+      values,
+    ) as (boolean | null)[];
+    expect(values.map((v) => ansibleBoolean(v) ?? null)).to.deep.equal(ansible);
+  });
+
+  it('matches shell-style patterns as fnmatch.fnmatchcase does', () => {
+    const cases: [string, string][] = [['web1', 'web*'], ['web1', 'w?b1'], ['web1', 'web[0-9]'], ['webx', 'web[!0-9]'], ['2.6.1-1', '2.6*'], ['a.b', 'a?b'], ['a]b', 'a]b'], ['a[b', 'a[b'], ['Web1', 'web*'], ['x', '[!]'], ['line\nbreak', 'line*']];
+    const python3 = python('import json, sys, fnmatch\nprint(json.dumps([fnmatch.fnmatchcase(n, p) for n, p in json.load(sys.stdin)]))', cases) as boolean[];
+    expect(cases.map(([n, p]) => fnmatch(n, p))).to.deep.equal(python3);
+  });
+});
