@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConnectionPool, type ConnectionSettings, type SshOptions } from '../connection/index.js';
 import { becomeFromSettings } from '../connection/index.js';
-import { Inventory, loadInventory, loadVarsDir, type VarsDir } from '../inventory/index.js';
+import { Inventory, connectionVars, loadInventory, loadVarsDir, type VarsDir } from '../inventory/index.js';
 import { checkTemplates } from '../playbook/check.js';
 import { loadIncludedRole, loadIncludedTasks, loadPlaybook } from '../playbook/load.js';
 import type { Playbook, Vars } from '../playbook/types.js';
@@ -48,6 +48,20 @@ export interface RunPlaybookOptions {
   /** abort: the commands in flight are killed, their tasks fail, and the run ends */
   killSignal?: AbortSignal;
   onEvent?: EventListener;
+}
+
+/** The connection variables of every host a play targets (a port that is no number, a connection typebook lacks), before connecting. */
+function checkConnectionVars(inventory: Inventory, store: VariableStore, playDirs: VarsDir[], hosts: Iterable<string>): Problem[] {
+  const out: Problem[] = [];
+  for (const host of hosts) {
+    try {
+      const found = connectionVars(store.view(host), { hostName: host, implicit: inventory.getHost(host)?.implicit === true, where: (key) => inventory.hostVarPosition(host, key, playDirs) });
+      out.push(...found.problems.map((p) => ({ ...p, message: `host '${host}': ${p.message}` })));
+    } catch {
+      // a connection variable that does not render here (it reads facts or play vars): the run decides
+    }
+  }
+  return out;
 }
 
 /** Every name some host's variables hold before the play starts: inventory, vars directories, `-e`, magic. */
@@ -109,15 +123,18 @@ export async function validateRun(options: Pick<RunPlaybookOptions, 'playbook' |
   if (!problems.some((p) => p.severity === 'error')) {
     const limit = await limitPattern(options.limit);
     // what each play's hosts: would select, as the run will (its warnings: a pattern that matches nothing)
+    const targeted = new Set<string>();
     for (const play of loaded.playbook.plays) {
       try {
         const selection = inv.inventory.select(String(templar.renderString(play.hosts, extraVars, play.pos)), { at: play.pos, ...(limit ? { limit } : {}) });
         problems.push(...selection.problems);
+        for (const host of selection.hosts) targeted.add(host);
         if (selection.hosts.length === 0 && selection.problems.length === 0) problems.push(problem(play.pos, `play '${play.name}': hosts '${play.hosts}' match no host${limit ? ` within --limit ${limit}` : ''}: it will be skipped`, { severity: 'warning' }));
       } catch {
         // a pattern from facts or hostvars: the run decides
       }
     }
+    problems.push(...checkConnectionVars(inv.inventory, store, [playDir], targeted));
     problems.push(...checkRoleArgumentsBeforeRun({ playbook: loaded.playbook, inventory: inv.inventory, playDirs: [playDir], store, templar, extraVars, ...(limit ? { limit } : {}) }));
   }
   throwIfErrors(problems);
