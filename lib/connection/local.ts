@@ -6,12 +6,8 @@ import type { Duplex } from 'node:stream';
 import {
   buildInvocation, checkEnvNames, drive, toRunResult, type Invocation, type ProcessHandle, type RawResult,
 } from './command.js';
-import {
-  HostOperationError, fileTypeOfMode, hostFileError, parseStatOutput, readCommand, statCommand,
-} from './files.js';
-import type {
-  Become, CommandSpec, Connection, FileStat, RunOptions, RunResult,
-} from './types.js';
+import { HostOperationError } from './files.js';
+import type { CommandSpec, Connection, RunOptions, RunResult } from './types.js';
 
 /** util-linux's setpriv, to give local commands a parent-death signal (Linux); commands run without it elsewhere */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((candidate) => existsSync(candidate));
@@ -27,8 +23,6 @@ export class LocalConnection implements Connection {
   readonly host: string;
   /** processes started (commands and name look-ups): the local counterpart of SSH round trips */
   private started = 0;
-  private readonly userNames = new Map<number, string | undefined>();
-  private readonly groupNames = new Map<number, string | undefined>();
 
   constructor(host = 'localhost') {
     this.host = host;
@@ -109,45 +103,6 @@ export class LocalConnection implements Connection {
     return raw;
   }
 
-  async readFile(filePath: string, options?: { become?: Become }): Promise<Buffer> {
-    if (options?.become !== undefined) {
-      const raw = await this.runRaw(readCommand(filePath), { become: options.become });
-      if (raw.rc !== 0) throw hostFileError(this.host, 'readFile', filePath, raw.stderr.toString('utf8'));
-      return raw.stdout;
-    }
-    try {
-      return await fs.readFile(filePath);
-    } catch (error) {
-      throw this.fsError('readFile', filePath, error);
-    }
-  }
-
-  async stat(filePath: string, options?: { become?: Become }): Promise<FileStat> {
-    if (options?.become !== undefined) {
-      const raw = await this.runRaw(statCommand(filePath), { become: options.become });
-      if (raw.rc !== 0) throw hostFileError(this.host, 'stat', filePath, raw.stderr.toString('utf8'));
-      return parseStatOutput(raw.stdout.toString('utf8'));
-    }
-    let st;
-    try {
-      st = await fs.lstat(filePath);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return { exists: false };
-      throw this.fsError('stat', filePath, error);
-    }
-    const type = fileTypeOfMode(st.mode);
-    const result: FileStat = {
-      exists: true, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: st.size, mtimeMs: st.mtimeMs,
-    };
-    const owner = await this.nameOf('passwd', st.uid);
-    const group = await this.nameOf('group', st.gid);
-    if (owner !== undefined) result.owner = owner;
-    if (group !== undefined) result.group = group;
-    if (type === 'link') result.linkTarget = await fs.readlink(filePath);
-    return result;
-  }
-
   openUnixSocket(socketPath: string): Promise<Duplex> {
     return new Promise<Duplex>((resolve, reject) => {
       const socket = net.createConnection(socketPath);
@@ -162,18 +117,4 @@ export class LocalConnection implements Connection {
     });
   }
 
-  private async nameOf(database: 'passwd' | 'group', id: number): Promise<string | undefined> {
-    const cache = database === 'passwd' ? this.userNames : this.groupNames;
-    if (cache.has(id)) return cache.get(id);
-    const raw = await this.runRaw({ argv: ['getent', database, String(id)] }, {});
-    const name = raw.rc === 0 ? raw.stdout.toString('utf8').split(':')[0] : undefined;
-    cache.set(id, name);
-    return name;
-  }
-
-  private fsError(operation: 'readFile' | 'stat', filePath: string, error: unknown): HostOperationError {
-    const e = error as NodeJS.ErrnoException;
-    if (e instanceof HostOperationError) return e;
-    return new HostOperationError(this.host, operation, filePath, `${this.host}: ${operation} ${filePath} failed: ${e.message}`, e.code);
-  }
 }

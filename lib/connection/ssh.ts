@@ -15,9 +15,7 @@ type Client = SshClient;
 import {
   buildInvocation, drive, invocationCommandLine, toRunResult, type ProcessHandle, type RawResult,
 } from './command.js';
-import {
-  HostOperationError, hostFileError, parseStatOutput, readCommand, statCommand,
-} from './files.js';
+import { HostOperationError } from './files.js';
 import {
   fingerprint, hostKeyAlgorithms, keyTypeLabel, keyTypeOf, knownHostName, knownHostsLine, loadKnownHosts,
   verifyHostKey, type KnownHostEntry,
@@ -26,7 +24,7 @@ import { shellQuote } from './quote.js';
 import { Semaphore } from './semaphore.js';
 import { resolveSshTarget, type ConnectionSettings, type SshEndpoint, type SshOptions, type SshTarget } from './settings.js';
 import {
-  ConnectionError, type Become, type CommandSpec, type Connection, type ConnectionErrorKind, type FileStat,
+  ConnectionError, type Become, type CommandSpec, type Connection, type ConnectionErrorKind,
   type RunOptions, type RunResult,
 } from './types.js';
 
@@ -36,7 +34,6 @@ interface Identity {
 }
 
 /** a file read is a Buffer, not a string, and may be larger than a command's output */
-const READ_FILE_MAX_BYTES = 1024 * 1024 * 1024;
 
 type SshError = Error & { level?: string; code?: string | number; reason?: number | string };
 
@@ -86,19 +83,6 @@ export class SshConnection implements Connection {
   async run(command: CommandSpec, options: RunOptions = {}): Promise<RunResult> {
     const what = `${this.host}: ${'argv' in command ? command.argv.join(' ') : command.shell}`;
     return toRunResult(await this.exec(command, options, what));
-  }
-
-  async readFile(filePath: string, options?: { become?: Become }): Promise<Buffer> {
-    // `cat` in one exec: one request whatever the size, and the bytes come back exactly, streamed on the channel
-    const raw = await this.exec(readCommand(filePath), { become: options?.become, maxOutputBytes: READ_FILE_MAX_BYTES }, `${this.host}: read ${filePath}`);
-    if (raw.rc !== 0) throw hostFileError(this.host, 'readFile', filePath, raw.stderr.toString('utf8'));
-    return raw.stdout;
-  }
-
-  async stat(filePath: string, options?: { become?: Become }): Promise<FileStat> {
-    const raw = await this.exec(statCommand(filePath), { become: options?.become }, `${this.host}: stat ${filePath}`);
-    if (raw.rc !== 0) throw hostFileError(this.host, 'stat', filePath, raw.stderr.toString('utf8'));
-    return parseStatOutput(raw.stdout.toString('utf8'));
   }
 
   async openUnixSocket(socketPath: string): Promise<Duplex> {

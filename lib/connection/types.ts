@@ -37,23 +37,6 @@ export interface RunResult {
   stderr: string;
 }
 
-export type FileType = 'file' | 'directory' | 'link' | 'other';
-
-export interface FileStat {
-  exists: boolean;
-  type?: FileType;
-  /** permission bits, e.g. 0o644 */
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  owner?: string;
-  group?: string;
-  size?: number;
-  mtimeMs?: number;
-  /** for a symbolic link: where it points */
-  linkTarget?: string;
-}
-
 export interface Connection {
   /** the inventory name of the host this connection reaches */
   readonly host: string;
@@ -61,10 +44,6 @@ export interface Connection {
   connect(): Promise<void>;
   /** Runs a command; a non-zero exit is a result, not an error. Transport failures are ConnectionErrors. */
   run(command: CommandSpec, options?: RunOptions): Promise<RunResult>;
-  /** The file's bytes, exactly. */
-  readFile(path: string, options?: { become?: Become }): Promise<Buffer>;
-  /** lstat: a link is reported as a link. */
-  stat(path: string, options?: { become?: Become }): Promise<FileStat>;
   /** A byte stream to a Unix socket on the host (HAProxy's runtime API). */
   openUnixSocket(path: string): Promise<Duplex>;
   close(): Promise<void>;

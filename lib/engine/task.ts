@@ -99,8 +99,6 @@ function deferredConnection(host: string, open: () => Connection): Connection {
     host,
     connect: () => get().connect(),
     run: (command, options) => get().run(command, options),
-    readFile: (path, options) => get().readFile(path, options),
-    stat: (path, options) => get().stat(path, options),
     openUnixSocket: (path) => get().openUnixSocket(path),
     close: async () => made?.close(),
   };

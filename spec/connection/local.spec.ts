@@ -129,53 +129,6 @@ describe('LocalConnection', () => {
     });
   });
 
-  describe('files', () => {
-    it('reads bytes exactly', async () => {
-      const file = path.join(dir, 'f.bin');
-      const data = Buffer.from([0, 10, 13, 255, 10, 10]);
-      await fs.writeFile(file, data);
-      expect((await conn.readFile(file)).equals(data)).to.equal(true);
-    });
-
-    it('fails to read a missing file with code ENOENT', async () => {
-      let error: unknown;
-      try {
-        await conn.readFile(path.join(dir, 'missing'));
-      } catch (e) {
-        error = e;
-      }
-      expect(error).to.be.instanceOf(HostOperationError);
-      expect((error as HostOperationError).code).to.equal('ENOENT');
-    });
-
-    it('reads and stats through become', async () => {
-      const file = path.join(dir, 'become');
-      await fs.writeFile(file, 'x\n\n', { mode: 0o600 });
-      await fs.chown(file, 65534, 65534);
-      expect((await conn.readFile(file, { become: { user: 'root' } })).toString()).to.equal('x\n\n');
-      expect(await conn.stat(file, { become: { user: 'root' } })).to.include({ type: 'file', mode: 0o600, owner: 'nobody', size: 3 });
-    });
-  });
-
-  describe('stat', () => {
-    it('reports a missing path', async () => {
-      expect(await conn.stat(path.join(dir, 'none'))).to.deep.equal({ exists: false });
-      expect(await conn.stat(path.join(dir, 'none', 'deeper'))).to.deep.equal({ exists: false });
-    });
-
-    it('reports a file, a directory and a link (lstat), with names', async () => {
-      const file = path.join(dir, 'f');
-      await fs.writeFile(file, 'hello');
-      await fs.chmod(file, 0o604);
-      await fs.symlink('f', path.join(dir, 'l'));
-      const st = await conn.stat(file);
-      expect(st).to.include({ exists: true, type: 'file', mode: 0o604, size: 5, owner: 'root', group: 'root', uid: 0 });
-      expect(st.mtimeMs).to.be.a('number');
-      expect(await conn.stat(dir)).to.include({ type: 'directory' });
-      expect(await conn.stat(path.join(dir, 'l'))).to.include({ type: 'link', linkTarget: 'f' });
-    });
-  });
-
   describe('openUnixSocket', () => {
     it('opens a stream to a unix socket', async () => {
       const socketPath = path.join(dir, 's.sock');

@@ -159,47 +159,6 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
     });
   });
 
-  describe('files', () => {
-    it('reads binary data with trailing newlines exactly, in one round trip', async () => {
-      const c = connect(sshd);
-      const file = path.join(dir, 'data.bin');
-      const data = Buffer.concat([randomBytes(3_000_000), Buffer.from('\n\n\r\n')]);
-      await fs.writeFile(file, data);
-      await c.connect();
-      const before = c.roundTrips;
-      const back = await c.readFile(file);
-      expect(c.roundTrips - before).to.equal(1);
-      expect(back.equals(data)).to.equal(true);
-    });
-
-    it('fails to read a missing file with ENOENT', async () => {
-      const c = connect(sshd);
-      const error = await failure(c.readFile(path.join(dir, 'missing')));
-      expect(error).to.be.instanceOf(HostOperationError);
-      expect((error as HostOperationError).code).to.equal('ENOENT');
-    });
-
-    it('stats in one round trip: file, directory, link (lstat), missing', async () => {
-      const c = connect(sshd);
-      const sub = await fs.mkdtemp(path.join(dir, 's-'));
-      await fs.writeFile(path.join(sub, 'f'), 'hello');
-      await fs.chmod(path.join(sub, 'f'), 0o4755);
-      await fs.symlink('target with space', path.join(sub, 'l'));
-      await c.connect();
-      const before = c.roundTrips;
-      const st = await c.stat(path.join(sub, 'f'));
-      expect(c.roundTrips - before).to.equal(1);
-      const local = await fs.stat(path.join(sub, 'f'));
-      const { mtimeMs, ...rest } = st;
-      expect(rest).to.deep.equal({ exists: true, type: 'file', mode: 0o4755, uid: 0, gid: 0, owner: 'root', group: 'root', size: 5 });
-      // stat prints the time in decimal seconds: a millisecond either way is rounding, not a difference
-      expect(mtimeMs).to.be.closeTo(local.mtimeMs, 1);
-      expect(await c.stat(sub)).to.include({ exists: true, type: 'directory' });
-      expect(await c.stat(path.join(sub, 'l'))).to.include({ type: 'link', linkTarget: 'target with space' });
-      expect(await c.stat(path.join(sub, 'none'))).to.deep.equal({ exists: false });
-    });
-  });
-
   describe('unix sockets', () => {
     let server: net.Server;
     let socketPath: string;

@@ -165,8 +165,6 @@ describe('haproxy runtime: one exchange per socket session', () => {
     host: 'fake',
     connect: async () => {},
     run: () => Promise.reject(new Error('not used')),
-    readFile: () => Promise.reject(new Error('not used')),
-    stat: () => Promise.reject(new Error('not used')),
     close: async () => {},
     openUnixSocket: (socketPath: string) => new Promise<Duplex>((resolve, reject) => {
       const s = netConnect(socketPath === 'here' ? path : socketPath);
