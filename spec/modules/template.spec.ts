@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import template from '../../lib/modules/template.js';
+import { TemplateError } from '../../lib/template/index.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
@@ -48,9 +49,11 @@ describe('template module (lab)', function () {
   });
 
   it('fails clearly: undefined variable, unsupported options; refuses bad arguments', async () => {
-    const undef = await runModule(template, { src, dest: '/srv/tp/x' }, conn, { vars: { workers: 1 } });
-    expect(undef.failed).to.equal(true);
-    expect(String(undef.msg)).to.match(/backends/);
+    // the template's error reaches the engine, which fails the task with the template's file:line:col
+    const undef = await runModule(template, { src, dest: '/srv/tp/x' }, conn, { vars: { workers: 1 } }).catch((e: unknown) => e);
+    expect(undef).to.be.instanceOf(TemplateError);
+    expect((undef as TemplateError).message).to.match(/'backends' is undefined/);
+    expect((undef as TemplateError).pos).to.include({ file: src });
     expect(await runModule(template, { src, dest: '/srv/tp/x', lstrip_blocks: true }, conn, { vars })).to.include({ failed: true, msg: 'lstrip_blocks: true is not supported by typebook' });
     expect(() => checkedArgs(template, { src, dest: '/x', state: 'file' })).to.throw(/state/);
   });
