@@ -8,6 +8,7 @@
 import { combineVars } from './merge.js';
 import type { Inventory } from './inventory.js';
 import type { Vars } from './types.js';
+import { pythonStringRepr } from '../ansible/index.js';
 
 /** Variables ansible-inventory leaves out of its output (its INTERNAL_VARS): magic variables, not inventory data. */
 export const internalVars: ReadonlySet<string> = new Set([
@@ -70,22 +71,6 @@ export function pythonJson(value: unknown, indent = ''): string {
   return JSON.stringify(String(value));
 }
 
-function pythonStringRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (ch !== ' ' && /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u.test(ch)) {
-      out += cp <= 0xff ? `\\x${cp.toString(16).padStart(2, '0')}` : cp <= 0xffff ? `\\u${cp.toString(16).padStart(4, '0')}` : `\\U${cp.toString(16).padStart(8, '0')}`;
-    } else out += ch;
-  }
-  return out + quote;
-}
 
 /** Python's repr() of loaded YAML data. */
 export function pythonRepr(value: unknown): string {

@@ -8,6 +8,7 @@
  * only exists to remember that an integral value such as `4 / 2` is the float `2.0`), bool = boolean,
  * None = null, list = array, tuple = array marked in `tuples`, dict = any other object.
  */
+import { pythonStringRepr } from '../ansible/index.js';
 
 export class TemplateRuntimeError extends Error {
   override name = 'TemplateRuntimeError';
@@ -168,21 +169,8 @@ export function floatRepr(n: number): string {
   return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
 }
 
-export function strRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === quote || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || (c >= 0x7f && c <= 0xa0) || c === 0xad) out += '\\x' + c.toString(16).padStart(2, '0');
-    else if (c === 0x2028 || c === 0x2029 || (c >= 0xd800 && c <= 0xdfff)) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += ch;
-  }
-  return out + quote;
-}
+/** Python's repr() of a string (one definition for the whole project). */
+export const strRepr = pythonStringRepr;
 
 export function repr(v: unknown): string {
   if (typeof v === 'string') return strRepr(v);

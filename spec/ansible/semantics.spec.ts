@@ -1,7 +1,7 @@
 /** The shared readings of Ansible's yes/no words and Python's fnmatch, against Ansible's and Python's own code. */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { ansibleBoolean, fnmatch } from '../../lib/ansible/index.js';
+import { ansibleBoolean, fnmatch, pythonStringRepr } from '../../lib/ansible/index.js';
 
 /** runs a Python program with JSON on stdin and returns its JSON answer */
 function python(program: string, input: unknown): unknown {
@@ -25,6 +25,12 @@ print(json.dumps(out))`,
       values,
     ) as (boolean | null)[];
     expect(values.map((v) => ansibleBoolean(v) ?? null)).to.deep.equal(ansible);
+  });
+
+  it("writes a string's repr() as Python does", () => {
+    const strings = ['plain', "it's", 'say "hi"', 'both \' and "', 'tab\tnew\nline\r', 'back\\slash', '\u0000\u001f\u007f\u00a0\u00ad', 'zero\u200bwidth', 'été ünïcode', '\u2028\u2029', '😀 \u{1f3fb}', ' lead and trail '];
+    const python3 = python('import json, sys\nprint(json.dumps([repr(s) for s in json.load(sys.stdin)]))', strings) as string[];
+    expect(strings.map(pythonStringRepr)).to.deep.equal(python3);
   });
 
   it('matches shell-style patterns as fnmatch.fnmatchcase does', () => {
