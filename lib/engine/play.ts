@@ -12,10 +12,12 @@ import { formatProblem, type Problem, type SourcePos } from '../source/index.js'
 import type { Templar } from '../template/index.js';
 import type { Scope, VariableStore } from '../vars/store.js';
 import { serialBatches, orderHosts } from './batches.js';
-import { emptyStats, type EventListener, type HostResultEvent, type HostStats, type HostStatus } from './events.js';
+import type { EventListener, HostStats, HostStatus } from './events.js';
+import { Handlers } from './handlers.js';
+import { HostStates, hostResult } from './host-state.js';
 import { shouldRun, type TagFilter } from './tags.js';
 import { foldKeywords, isFlagSet, TaskRunner, type Outcome, type TaskEnvironment } from './task.js';
-import type { Diff, ModuleResult } from '../modules/module.js';
+import type { ModuleResult } from '../modules/module.js';
 import { fnmatch } from '../ansible/index.js';
 
 /** Where a task stands in the tree: what it inherits. Outer first. */
@@ -29,13 +31,6 @@ interface Context {
   handler?: boolean;
   /** inside a block with a rescue: a failure here is not fatal (any_errors_fatal, max_fail_percentage) before the rescue ran */
   rescuable?: boolean;
-}
-
-export interface HostState {
-  failed: boolean;
-  unreachable: boolean;
-  /** left the play by meta: end_host */
-  ended: boolean;
 }
 
 export interface PlayOptions {
@@ -61,10 +56,10 @@ export interface RunState {
 class PlayEnded extends Error {}
 
 export class PlayRunner {
-  private readonly hostState = new Map<string, HostState>();
+  private readonly hosts: HostStates;
+  private readonly handlers: Handlers;
   private batch: string[] = [];
   private allHosts: string[] = [];
-  private readonly notified = new Map<TaskItem, Set<string>>();
   private readonly runner: TaskRunner;
   private playFailures = 0;
   private endPlay = false;
@@ -80,14 +75,13 @@ export class PlayRunner {
     private readonly emit: EventListener,
   ) {
     this.runner = new TaskRunner(env);
+    this.hosts = new HostStates(run.stats, emit);
+    this.handlers = new Handlers(play.handlers);
   }
 
   /** hosts of the batch still in the play */
   activeHosts(hosts: readonly string[] = this.batch): string[] {
-    return hosts.filter((h) => {
-      const s = this.hostState.get(h);
-      return s !== undefined && !s.failed && !s.unreachable && !s.ended;
-    });
+    return this.hosts.active(hosts);
   }
 
   playHosts(): string[] {
@@ -108,7 +102,7 @@ export class PlayRunner {
     const serial = serialRaw === undefined ? undefined : (Array.isArray(serialRaw) ? serialRaw : [serialRaw]).map((v) => (typeof v === 'number' ? v : String(v)));
     this.allHosts = orderHosts(hosts, this.play.keywords.order);
     const batches = serialBatches(this.allHosts, serial);
-    for (const h of this.allHosts) this.hostState.set(h, { failed: false, unreachable: false, ended: false });
+    this.hosts.start(this.allHosts);
     await this.loadVarsFiles();
     this.emit({ type: 'play_start', play: this.play.name, hosts: this.allHosts, batches });
     if (this.allHosts.length === 0) {
@@ -127,11 +121,11 @@ export class PlayRunner {
         if (!(err instanceof PlayEnded)) throw err;
       }
       // a batch where every host failed ends the play, as in Ansible
-      const failedInBatch = batch.filter((h) => this.hostState.get(h)!.failed || this.hostState.get(h)!.unreachable).length;
+      const failedInBatch = batch.filter((h) => this.hosts.of(h).failed || this.hosts.of(h).unreachable).length;
       if (failedInBatch === batch.length) break;
     }
     for (const h of this.allHosts) {
-      const s = this.hostState.get(h)!;
+      const s = this.hosts.of(h);
       if (s.failed) this.run.failedHosts.add(h);
       if (s.unreachable) this.run.unreachableHosts.add(h);
     }
@@ -192,13 +186,13 @@ export class PlayRunner {
     const hosts = this.activeHosts();
     const before = new Set(this.failedHosts(hosts));
     await this.runItems(block.block, block.rescue.length > 0 ? { ...inner, rescuable: true } : inner);
-    const failedHere = hosts.filter((h) => !before.has(h) && this.hostState.get(h)!.failed);
+    const failedHere = hosts.filter((h) => !before.has(h) && this.hosts.of(h).failed);
     if (block.rescue.length > 0 && failedHere.length > 0) {
       // rescue: the failure is forgiven and the host runs the rescue tasks
       for (const h of failedHere) {
-        this.hostState.get(h)!.failed = false;
-        this.stats(h).failed--;
-        this.stats(h).rescued++;
+        this.hosts.of(h).failed = false;
+        this.hosts.stats(h).failed--;
+        this.hosts.stats(h).rescued++;
         const failure = this.lastFailure.get(h);
         if (failure) {
           const t = failure.task;
@@ -211,26 +205,26 @@ export class PlayRunner {
       await this.onlyFor(failedHere, () => this.runItems(block.rescue, inner));
     }
     if (block.always.length > 0) {
-      const failedInBlock = hosts.filter((h) => this.hostState.get(h)!.failed && !before.has(h));
+      const failedInBlock = hosts.filter((h) => this.hosts.of(h).failed && !before.has(h));
       // always runs on every host that entered the block, failed or not
-      for (const h of failedInBlock) this.hostState.get(h)!.failed = false;
+      for (const h of failedInBlock) this.hosts.of(h).failed = false;
       await this.runItems(block.always, inner);
-      for (const h of failedInBlock) if (!this.hostState.get(h)!.unreachable) this.hostState.get(h)!.failed = true;
+      for (const h of failedInBlock) if (!this.hosts.of(h).unreachable) this.hosts.of(h).failed = true;
     }
   }
 
   private failedHosts(hosts: readonly string[]): string[] {
-    return hosts.filter((h) => this.hostState.get(h)!.failed);
+    return hosts.filter((h) => this.hosts.of(h).failed);
   }
 
   /** runs `body` with only `hosts` of the batch active: the others sit it out and come back as they were */
   private async onlyFor(hosts: readonly string[], body: () => Promise<void>): Promise<void> {
     const parked = this.activeHosts().filter((h) => !hosts.includes(h));
-    for (const h of parked) this.hostState.get(h)!.ended = true;
+    for (const h of parked) this.hosts.of(h).ended = true;
     try {
       await body();
     } finally {
-      for (const h of parked) this.hostState.get(h)!.ended = false;
+      for (const h of parked) this.hosts.of(h).ended = false;
     }
   }
 
@@ -253,15 +247,15 @@ export class PlayRunner {
       const vars = this.store.view(host, this.scope(ctx, host, item.vars));
       try {
         if (!keywords.when.every((c) => this.templar.condition(c, vars, item.pos))) {
-          this.record(host, { status: 'skipped', changed: false, ignored: false, result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, durationMs: 0 }, id, name);
+          this.hosts.record(host, { status: 'skipped', changed: false, ignored: false, result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, durationMs: 0 }, id, name);
           continue;
         }
         const target = item.kind === 'include_tasks' ? item.path : item.roleName;
         const resolved = isTemplate(target) ? String(this.templar.renderString(target, vars, item.pos)) : target;
         groups.set(resolved, [...(groups.get(resolved) ?? []), host]);
-        this.record(host, { status: 'ok', changed: false, ignored: false, result: { changed: false, include: resolved }, durationMs: performance.now() - started }, id, name, false);
+        this.hosts.record(host, { status: 'ok', changed: false, ignored: false, result: { changed: false, include: resolved }, durationMs: performance.now() - started }, id, name, false);
       } catch (err) {
-        this.record(host, { status: 'failed', changed: false, ignored: isFlagSet(this.templar, keywords.ignore_errors, this.playVars(), item.pos), result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: performance.now() - started }, id, name);
+        this.hosts.record(host, { status: 'failed', changed: false, ignored: isFlagSet(this.templar, keywords.ignore_errors, this.playVars(), item.pos), result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: performance.now() - started }, id, name);
       }
     }
     this.emit({ type: 'task_end', id, task: name });
@@ -285,7 +279,7 @@ export class PlayRunner {
         if (err instanceof PlayEnded) throw err;
         // the included file could not be loaded: those hosts fail, with every problem in the message
         for (const host of members) {
-          this.record(host, { status: 'failed', changed: false, ignored: false, result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: 0 }, id, name);
+          this.hosts.record(host, { status: 'failed', changed: false, ignored: false, result: { changed: false, failed: true, msg: (err as Error).message }, durationMs: 0 }, id, name);
         }
         if (!ctx.rescuable) await this.checkFailureRules(keywords);
       }
@@ -317,7 +311,7 @@ export class PlayRunner {
         ? { changed: false, failed: false, msg: 'The arg spec validation passed', validate_args_context: { name: role.name, type: 'role', path: role.path, argument_spec_name: role.entryPoint } }
         : { changed: false, failed: true, msg: failure ?? checked.problems.map(formatProblem).join('\n'), argument_errors: checked.problems.map((p) => p.message) };
       if (ok) values.set(host, (checked as { values: Vars }).values);
-      this.record(host, { status: ok ? 'ok' : 'failed', changed: false, ignored: false, result, durationMs: performance.now() - started }, id, name);
+      this.hosts.record(host, { status: ok ? 'ok' : 'failed', changed: false, ignored: false, result, durationMs: performance.now() - started }, id, name);
     }
     this.emit({ type: 'task_end', id, task: name });
     await this.checkFailureRules();
@@ -428,7 +422,7 @@ export class PlayRunner {
       const action = outcome.result.meta;
       if (typeof action === 'string' && (metaActions as readonly string[]).includes(action) && outcome.status !== 'skipped') {
         metas.add(action as MetaAction);
-        if (action === 'end_host') this.hostState.get(host)!.ended = true;
+        if (action === 'end_host') this.hosts.of(host).ended = true;
       }
     }
     for (const action of metas) await this.meta(action, hosts);
@@ -438,7 +432,7 @@ export class PlayRunner {
   private activeHostsOrForced(hosts: readonly string[]): string[] {
     const forced = this.options.forceHandlers || isFlagSet(this.templar, this.play.keywords.force_handlers, this.playVars(), this.play.pos);
     return hosts.filter((h) => {
-      const s = this.hostState.get(h)!;
+      const s = this.hosts.of(h);
       if (s.unreachable || s.ended) return false;
       return !s.failed || forced;
     });
@@ -459,104 +453,26 @@ export class PlayRunner {
     }
     if (outcome.changed && outcome.status !== 'failed') this.notify(task, ctx, host);
     if (outcome.status === 'failed' && !outcome.ignored) this.lastFailure.set(host, { task, result: outcome.result });
-    this.record(host, outcome, id, name);
+    this.hosts.record(host, outcome, id, name);
   }
 
   /** the failed task and result of each host, for a rescue's ansible_failed_task and ansible_failed_result */
   private readonly lastFailure = new Map<string, { task: Task; result: ModuleResult }>();
 
-  /** counts the outcome in the recap, updates the host's state, and reports it */
-  private record(host: string, outcome: Outcome, id: number, task: string, counted = true): void {
-    const stats = this.stats(host);
-    const state = this.hostState.get(host)!;
-    switch (outcome.status) {
-      case 'ok':
-        // an include is shown but not counted, as in Ansible
-        if (counted) stats.ok++;
-        break;
-      case 'changed':
-        stats.ok++;
-        stats.changed++;
-        break;
-      case 'skipped':
-        stats.skipped++;
-        break;
-      case 'failed':
-        if (outcome.ignored) {
-          stats.ok++;
-          stats.ignored++;
-          if (outcome.changed) stats.changed++;
-        } else {
-          stats.failed++;
-          state.failed = true;
-        }
-        break;
-      case 'unreachable':
-        if (outcome.ignored) {
-          stats.ok++;
-          stats.ignored++;
-        } else {
-          stats.unreachable++;
-          state.unreachable = true;
-        }
-        break;
-    }
-    this.emit(hostResult(host, outcome, id, task));
-  }
-
-  private stats(host: string): HostStats {
-    let s = this.run.stats.get(host);
-    if (!s) {
-      s = emptyStats();
-      this.run.stats.set(host, s);
-    }
-    return s;
-  }
-
   private notify(task: Task, ctx: Context, host: string): void {
     const names = [...(task.keywords.notify ?? []), ...ctx.keywords.flatMap((k) => ((k as { notify?: string[] }).notify ?? []))];
     for (const raw of names) {
       const name = isTemplate(raw) ? String(this.templar.renderString(raw, this.store.view(host, this.scope(ctx, host, task.vars)), task.pos)) : raw;
-      for (const handler of this.handlersNamed(name)) {
-        let hosts = this.notified.get(handler);
-        if (!hosts) this.notified.set(handler, (hosts = new Set()));
-        hosts.add(host);
-      }
+      this.handlers.notify(name, host);
     }
   }
 
-  private handlersNamed(name: string): TaskItem[] {
-    const found: TaskItem[] = [];
-    const walk = (items: readonly TaskItem[]) => {
-      for (const item of items) {
-        if (item.kind === 'block') walk([...item.block, ...item.rescue, ...item.always]);
-        else if (item.kind === 'task') {
-          const full = item.role && item.name ? `${item.role.name} : ${item.name}` : undefined;
-          if (item.name === name || full === name || (item.keywords.listen ?? []).includes(name)) found.push(item);
-        }
-      }
-    };
-    walk(this.play.handlers);
-    return found;
-  }
-
-  /** runs every notified handler once, in the order the handlers are written, on the hosts that notified it */
+  /** runs every notified handler once, in the order the handlers are written, on the hosts of the batch that notified it */
   async flushHandlers(): Promise<void> {
-    const walk = async (items: readonly TaskItem[], ctx: Context) => {
-      for (const item of items) {
-        if (item.kind === 'block') {
-          await walk(item.block, { ...ctx, keywords: [...ctx.keywords, item.keywords], blocks: [...ctx.blocks, item.vars] });
-          continue;
-        }
-        if (item.kind !== 'task') continue;
-        const hosts = this.notified.get(item);
-        if (!hosts || hosts.size === 0) continue;
-        this.notified.delete(item);
-        const handlerCtx: Context = { ...ctx, handler: true, roles: item.role ? [item.role] : [] };
-        await this.runTask(item, handlerCtx, this.batch.filter((h) => hosts.has(h)));
-      }
-    };
-    await walk(this.play.handlers, { keywords: [this.play.keywords], roles: [], blocks: [], handler: true });
+    await this.handlers.flush({ keywords: [this.play.keywords], blocks: [] }, async (handler, scope, notified) => {
+      const ctx: Context = { ...scope, handler: true, roles: handler.role ? [handler.role] : [] };
+      await this.runTask(handler, ctx, this.batch.filter((h) => notified.has(h)));
+    });
   }
 
   private async meta(action: MetaAction, hosts: readonly string[]): Promise<void> {
@@ -572,7 +488,7 @@ export class PlayRunner {
         break;
       case 'clear_host_errors':
         for (const h of this.batch) {
-          const s = this.hostState.get(h)!;
+          const s = this.hosts.of(h);
           if (s.failed) s.failed = false;
         }
         break;
@@ -591,42 +507,21 @@ export class PlayRunner {
   private async checkFailureRules(keywords?: ReturnType<typeof foldKeywords>, outcomes?: Map<string, Outcome>): Promise<void> {
     const failedNow = [...(outcomes ?? [])].filter(([, o]) => (o.status === 'failed' || o.status === 'unreachable') && !o.ignored).map(([h]) => h);
     const anyFatal = keywords?.any_errors_fatal !== undefined ? isFlagSet(this.templar, keywords.any_errors_fatal, this.playVars(), this.play.pos) : false;
-    const failedInBatch = this.batch.filter((h) => this.hostState.get(h)!.failed || this.hostState.get(h)!.unreachable).length - this.failureRules.failedAtStart;
+    const failedInBatch = this.batch.filter((h) => this.hosts.of(h).failed || this.hosts.of(h).unreachable).length - this.failureRules.failedAtStart;
     const newFailures = failedNow.length;
     this.playFailures += newFailures;
     const { maxFailPct, maxFail, batchSize } = this.failureRules;
-    const breach = (anyFatal && failedNow.some((h) => this.hostState.get(h)!.failed || this.hostState.get(h)!.unreachable))
+    const breach = (anyFatal && failedNow.some((h) => this.hosts.of(h).failed || this.hosts.of(h).unreachable))
       || (maxFailPct !== undefined && batchSize > 0 && (failedInBatch / batchSize) * 100 > maxFailPct)
       || (maxFail !== undefined && this.playFailures > maxFail);
     if (!breach) return;
     for (const h of this.batch) {
-      const s = this.hostState.get(h)!;
+      const s = this.hosts.of(h);
       if (!s.failed && !s.unreachable && !s.ended) s.failed = true;
     }
     this.endPlay = true;
     throw new PlayEnded();
   }
-}
-
-/** the event that reports an outcome */
-function hostResult(host: string, outcome: Outcome, id: number, task: string): HostResultEvent {
-  const shown = outcome.shown ?? outcome.result;
-  const msg = shown.msg;
-  const message = typeof msg === 'string' ? msg : msg !== undefined ? JSON.stringify(msg) : undefined;
-  return {
-    type: 'host_result',
-    task,
-    id,
-    host,
-    status: outcome.status,
-    changed: outcome.changed,
-    ...(outcome.ignored ? { ignored: true } : {}),
-    ...(outcome.delegatedTo ? { delegatedTo: outcome.delegatedTo } : {}),
-    ...(message !== undefined ? { message } : {}),
-    result: shown,
-    ...(Array.isArray(shown.diff) ? { diff: shown.diff as Diff[] } : {}),
-    durationMs: outcome.durationMs,
-  };
 }
 
 function where(pos: SourcePos): string {
