@@ -10,7 +10,7 @@ import { CommandStoppedError, ConnectionError, type Become, type CommandSpec, ty
 import { isPlainObject } from '../modules/coerce.js';
 import type { ModuleContext, ModuleDefinition, ModuleResult } from '../modules/module.js';
 import { finalizeModuleArgs } from '../playbook/module-args.js';
-import { localFileCandidates } from '../playbook/load.js';
+import { localFileCandidates } from '../playbook/references.js';
 import type { Condition, IncludeRole, IncludeTasks, InheritedKeywords, RoleInstance, Task, TaskItem, Vars } from '../playbook/types.js';
 import { formatProblem, positionOf, type SourcePos } from '../source/index.js';
 import { TemplateError, type Templar } from '../template/index.js';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isPlainObject, isTemplate } from '../modules/coerce.js';
 import { didYouMean, positionOf, problem, type Problem, type SourcePos } from '../source/index.js';
 import type { NameSink, Templar } from '../template/index.js';
-import { localFileCandidates } from './load.js';
+import { localFileCandidates } from './references.js';
 import type { Condition, Play, Playbook, RoleInstance, TaskItem } from './types.js';
 
 /** where a keyword's value was written (keywords keep the positions of the mapping they came from) */

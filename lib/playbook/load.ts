@@ -9,11 +9,13 @@ import { isTemplate, isPlainObject } from '../modules/coerce.js';
 import { findModule, moduleNames } from '../modules/index.js';
 import type { ModuleDefinition } from '../modules/module.js';
 import { didYouMean, keyPositionOf, loadYamlFile, positionOf, positionsFrom, problem, rememberPosition, type Problem, type SourcePos } from '../source/index.js';
+import { inherited, inheritedNames, stringList, taskKeywordsOf } from './keywords.js';
 import { parseKeyValue } from './kv.js';
+import { checkLocalFile, checkNotify } from './references.js';
 import { checkModuleArgs, resolveAliases } from './module-args.js';
 import { availableRoles, findRole, roleFile, roleSearch, type RoleSearch } from './roles.js';
 import { handlerKeywords, includeNames, playKeywords, taskKeywords, type SchemaKind } from './schema.js';
-import type { ArgumentOption, ArgumentSpec, Block, Condition, IncludeRole, IncludeTasks, InheritedKeywords, Play, PlayKeywords, Playbook, RoleInstance, Task, TaskItem, TaskKeywords, Vars, VarsFile } from './types.js';
+import type { ArgumentOption, ArgumentSpec, Block, IncludeRole, IncludeTasks, InheritedKeywords, Play, PlayKeywords, Playbook, RoleInstance, Task, TaskItem, TaskKeywords, Vars, VarsFile } from './types.js';
 import { validateDocument } from './validate.js';
 import { checkRoleArguments } from './argument-specs.js';
 
@@ -33,38 +35,6 @@ type Raw = Record<string, unknown>;
 export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-}
-
-const inheritedNames = ['become', 'become_user', 'become_method', 'environment', 'ignore_errors', 'ignore_unreachable', 'any_errors_fatal', 'check_mode', 'diff', 'no_log', 'throttle', 'timeout', 'run_once', 'delegate_to', 'delegate_facts', 'connection', 'remote_user', 'module_defaults'] as const;
-
-/** `when: x` and `when: [a, b]` both become a list (all must hold) */
-function conditions(value: unknown): Condition[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  const list = Array.isArray(value) ? value : [value];
-  const valid = (c: unknown): c is Condition => typeof c === 'string' || typeof c === 'boolean';
-  // a list as loaded keeps its items' positions
-  return list.every(valid) ? list : list.filter(valid);
-}
-
-function stringList(value: unknown, splitCommas = false): string[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  // a list of strings is kept as loaded, so that its items keep their positions
-  if (!splitCommas && Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
-  const list = Array.isArray(value) ? value : [value];
-  const strings = list.map(String);
-  return splitCommas ? strings.flatMap((s) => s.split(',').map((t) => t.trim()).filter((t) => t !== '')) : strings;
-}
-
-function inherited(raw: Raw): InheritedKeywords {
-  const k: InheritedKeywords = {};
-  const when = conditions(raw.when);
-  if (when) k.when = when;
-  const tags = stringList(raw.tags, true);
-  if (tags) k.tags = tags;
-  for (const name of inheritedNames) if (raw[name] !== undefined) (k as Record<string, unknown>)[name] = raw[name];
-  // where each keyword's value was written, for problems found in it later (a `when` that does not parse)
-  positionsFrom(k, raw);
-  return k;
 }
 
 class Loader {
@@ -174,7 +144,7 @@ class Loader {
     play.tasks = [...roleBlocks, ...(await this.taskList(raw.tasks, context))];
     play.postTasks = await this.taskList(raw.post_tasks, context);
     play.handlers = [...(await this.taskList(raw.handlers, { file, handlers, isHandler: true })), ...handlers];
-    this.checkNotify(play);
+    checkNotify(play, (pos, message, extra) => this.report(pos, message, extra));
     return play;
   }
 
@@ -257,7 +227,7 @@ class Loader {
       else for (const key of unknownKeys) this.unknownModule(key, raw);
       return undefined;
     }
-    const keywords = this.taskKeywords(raw, pos);
+    const keywords = taskKeywordsOf(raw, pos, (at, message) => this.report(at, message));
     const key = actions[0]!;
     const include = key.replace(/^ansible\.builtin\./, '');
     if (includeNames.has(include)) return this.include(include, raw[key], raw, { ...common, keywords }, context);
@@ -278,7 +248,7 @@ class Loader {
     const args = this.moduleArgs(module, value, raw.args, positionOf(raw, key)!);
     if (!args) return undefined;
     const task: Task = { kind: 'task', ...common, module, action: moduleName, args, keywords };
-    for (const { arg, kind } of module.localFiles ?? []) this.checkLocalFile(task, arg, kind);
+    for (const { arg, kind } of module.localFiles ?? []) checkLocalFile(task, arg, kind, this.playbookDir, (pos, message, extra) => this.report(pos, message, extra));
     return task;
   }
 
@@ -349,33 +319,6 @@ class Loader {
     // errors on merged copies point at the task; where the key came from a loaded mapping, at the key
     this.problems.push(...problems.map((p) => (p.line > 0 ? p : { ...p, file: pos.file, line: pos.line, col: pos.col })));
     return problems.some((p) => p.severity === 'error') ? undefined : args;
-  }
-
-  private taskKeywords(raw: Raw, pos: SourcePos): TaskKeywords {
-    const k: TaskKeywords = inherited(raw);
-    const loops = (['loop', 'with_items', 'with_list', 'with_dict'] as const).filter((name) => raw[name] !== undefined);
-    if (loops.length > 1) this.report(keyPositionOf(raw, loops[1]!) ?? pos, `a task has one loop, this one has ${loops.join(' and ')}`);
-    if (loops[0]) {
-      k.loop = raw[loops[0]];
-      k.loopKind = loops[0];
-    }
-    if (isPlainObject(raw.loop_control)) k.loop_control = raw.loop_control;
-    if (typeof raw.register === 'string') k.register = raw.register;
-    const notify = stringList(raw.notify);
-    if (notify) {
-      // a single name becomes a list: it keeps the position of the string it was
-      if (!Array.isArray(raw.notify)) rememberPosition(notify, positionOf(raw, 'notify') ?? pos);
-      k.notify = notify;
-    }
-    const listen = stringList(raw.listen);
-    if (listen) k.listen = listen;
-    for (const name of ['changed_when', 'failed_when', 'until'] as const) {
-      const c = conditions(raw[name]);
-      if (c) k[name] = c;
-    }
-    if (raw.retries !== undefined) k.retries = raw.retries;
-    if (raw.delay !== undefined) k.delay = raw.delay;
-    return k;
   }
 
   private async include(kind: string, value: unknown, raw: Raw, common: IncludeCommon, context: TaskContext): Promise<TaskItem | undefined> {
@@ -576,62 +519,6 @@ class Loader {
       meta: { dependencies: dependenciesRaw, dependenciesRaw, ...(metaFile ? { file: metaFile } : {}) },
     };
   }
-
-  private checkLocalFile(task: Task, arg: string, kind: 'files' | 'templates'): void {
-    const src = task.args[arg];
-    if (typeof src !== 'string' || isTemplate(src)) return;
-    const candidates = localFileCandidates(src, kind, task.file, task.role?.path, this.playbookDir);
-    if (!candidates.some((c) => existsSync(c))) {
-      this.report(positionOf(task.args, arg) ?? task.pos, `${task.module.name} ${arg} not found: ${src}`, { expected: `one of ${candidates.join(', ')}` });
-    }
-  }
-
-  /** every `notify` names a handler (by name, `role : name`, or listen topic) of the play */
-  private checkNotify(play: Play): void {
-    const names = new Set<string>();
-    const walkHandlers = (items: TaskItem[]) => {
-      for (const item of items) {
-        if (item.kind === 'block') walkHandlers([...item.block, ...item.rescue, ...item.always]);
-        else if (item.kind === 'task') {
-          if (item.name) {
-            names.add(item.name);
-            if (item.role) names.add(`${item.role.name} : ${item.name}`);
-          }
-          for (const topic of item.keywords.listen ?? []) names.add(topic);
-        }
-      }
-    };
-    walkHandlers(play.handlers);
-    const walk = (items: TaskItem[]) => {
-      for (const item of items) {
-        const notify = item.kind === 'block' ? item.keywords.notify : item.keywords.notify;
-        for (const [i, target] of (notify ?? []).entries()) {
-          if (isTemplate(target) || names.has(target)) continue;
-          const hint = didYouMean(target, names);
-          this.report(positionOf(rawNotify(item), i) ?? item.pos, `notify '${target}' matches no handler of the play`, hint ? { hint } : { expected: names.size ? `one of ${[...names].map((n) => `'${n}'`).join(', ')}` : 'a handler in the play\'s handlers or a role\'s handlers/main.yml' });
-        }
-        if (item.kind === 'block') walk([...item.block, ...item.rescue, ...item.always]);
-        if (item.kind === 'include_tasks' && item.loaded) walk(item.loaded);
-        if (item.kind === 'include_role' && item.loaded) walk(item.loaded.tasks);
-      }
-    };
-    walk([...play.preTasks, ...play.tasks, ...play.postTasks]);
-    walk(play.handlers);
-  }
-}
-
-/** the raw notify list of a node, for positions: positions live on the raw loaded list */
-function rawNotify(item: TaskItem): unknown {
-  return item.keywords.notify;
-}
-
-/** Where Ansible looks for a template's or a file's `src`: the role's templates|files dir, then next to the task file, then the playbook's */
-export function localFileCandidates(src: string, kind: 'files' | 'templates', taskFile: string, rolePath: string | undefined, playbookDir: string): string[] {
-  if (src.startsWith('/')) return [src];
-  const out: string[] = [];
-  if (rolePath) out.push(join(rolePath, kind, src), join(rolePath, src));
-  out.push(join(dirname(taskFile), kind, src), join(dirname(taskFile), src), join(playbookDir, kind, src), join(playbookDir, src));
-  return [...new Set(out)];
 }
 
 interface TaskContext {
