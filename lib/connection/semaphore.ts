@@ -1,3 +1,5 @@
+/** Bounds on how much runs at once: a semaphore for places, and a bounded map over a list. */
+
 /** At most `limit` holders at once; the others wait in arrival order. */
 export class Semaphore {
   private active = 0;
@@ -28,4 +30,18 @@ export class Semaphore {
   get inUse(): number {
     return this.active;
   }
+}
+
+/** Runs `task` over `items`, at most `limit` at a time, started in order; the results in the items' order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
 }

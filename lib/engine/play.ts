@@ -19,6 +19,7 @@ import { shouldRun, type TagFilter } from './tags.js';
 import { foldKeywords, isFlagSet, TaskRunner, type Outcome, type TaskEnvironment } from './task.js';
 import type { ModuleResult } from '../modules/module.js';
 import { fnmatch } from '../ansible/index.js';
+import { mapLimit } from '../connection/semaphore.js';
 
 /** Where a task stands in the tree: what it inherits. Outer first. */
 interface Context {
@@ -408,7 +409,7 @@ export class PlayRunner {
     } else {
       const throttle = keywords.throttle !== undefined ? Number(this.templar.renderData(keywords.throttle, this.playVars(), task.pos)) : 0;
       const limit = Math.max(1, Math.min(this.options.forks, throttle > 0 ? throttle : Infinity));
-      await eachLimited(hosts, limit, async (host) => {
+      await mapLimit(hosts, limit, async (host) => {
         const outcome = await this.runner.run(task, host, this.store.view(host, this.scope(ctx, host, task.vars)), keywords, this.itemReporter(host, id, name));
         outcomes.set(host, outcome);
         this.applyOutcome(task, ctx, host, outcome, id, name);
@@ -532,18 +533,6 @@ function where(pos: SourcePos): string {
 function matchesStartAt(pattern: string, task: Task, fullName: string): boolean {
   if (task.name === pattern || fullName === pattern) return true;
   return (task.name !== undefined && fnmatch(task.name, pattern)) || fnmatch(fullName, pattern);
-}
-
-/** runs `fn` for each item, at most `limit` at once, in order of start */
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }
 
 export type { HostStatus };

@@ -39,7 +39,8 @@ import {
 } from './layout.js';
 import { checkNetworkFree, createBridge, deleteLinks, labLinks, listLinks, plugHosts } from './net.js';
 import { readState, writeState, type HostState, type LabState } from './state.js';
-import { childPids, isSameProcess, killAndWait, waitForExit, LabError, mapLimit, processInfo, run, sleep, sshAnswers } from './system.js';
+import { mapLimit } from '../connection/semaphore.js';
+import { childPids, isSameProcess, killAndWait, waitForExit, LabError, processInfo, run, sleep, sshAnswers } from './system.js';
 import { prepareUpper } from './upper.js';
 
 export { DEFAULT_CACHE_DIR, DEFAULT_LAB_NAME, DEFAULT_STATE_ROOT, MAX_HOSTS } from './layout.js';
