@@ -25,8 +25,6 @@ export const STANDIN_RELEASES: readonly StandinRelease[] = [
 
 export const STANDIN_SERVICES = ['nova-api', 'nova-conductor', 'nova-scheduler', 'nova-compute'] as const;
 export type StandinService = (typeof STANDIN_SERVICES)[number];
-export const STANDIN_PACKAGES: readonly string[] = ['nova-common', ...STANDIN_SERVICES];
-
 /** From lib/lab/ (tests), dist/lab/ and dist/cli/ (the bundle) alike: two levels up is the package root. */
 const PROGRAM = fileURLToPath(new URL('../../lib/lab/nova-standin.py', import.meta.url));
 

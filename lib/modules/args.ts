@@ -24,13 +24,5 @@ export function Dict(options: SchemaOptions = {}) {
   return Type.Record(Type.String(), Type.Unknown(), options);
 }
 
-/** A file mode as Ansible takes it: an octal string ('0644', '644'), a symbolic mode ('u=rw,g=r'), or an integer. */
-export function FileMode(options: SchemaOptions = {}) {
-  return Type.Union([Type.String({ pattern: '^(?:[0-7]{3,4}|(?:[ugoa]*[-+=](?:[rwxXst]*|[ugo])(?:,|$))+)$' }), Type.Integer({ minimum: 0 })], {
-    description: 'an octal string (\'0644\'), a symbolic mode (\'u=rw,g=r,o=\'), or an integer',
-    ...options,
-  });
-}
-
 /** The `validate` command of the file-writing modules: Ansible refuses one without `%s` (the new file's path). */
 export const ValidateCommand = Type.String({ pattern: '%s', 'x-expected': 'a command containing %s (where the new file goes)', description: 'command checking the new file (%s) before it replaces the old one' });

@@ -158,17 +158,6 @@ export function lineAbsent(input: readonly string[], a: LineinfileArgs): LineEdi
   return { lines, changed: found > 0, msg: found > 0 ? `${found} line(s) removed` : '', found };
 }
 
-export interface EditOutcome {
-  changed: boolean;
-  msg: string;
-  /** content diff then attributes diff, as Ansible lists them */
-  diff: Diff[];
-  backup?: string;
-  failed?: boolean;
-  rc?: number;
-  extra?: Record<string, unknown>;
-}
-
 /**
  * The read-compute-write cycle lineinfile and blockinfile share: read the file (1 round trip), compute the new
  * bytes on the controller, write them atomically and/or fix attributes (1 more), as Ansible's modules do.

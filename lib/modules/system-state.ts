@@ -55,15 +55,6 @@ export function parseSections(output: string): Map<string, string> {
 }
 
 /** `key<TAB>value` lines of a section, as a map (the last value of a key wins). */
-export function parseFields(text: string | undefined): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of (text ?? '').split('\n')) {
-    const tab = line.indexOf('\t');
-    if (tab > 0) fields.set(line.slice(0, tab), line.slice(tab + 1));
-  }
-  return fields;
-}
-
 /** Python's str(list of ints), for Ansible's messages: [200, 201]. */
 export function pyList(values: readonly (string | number)[]): string {
   return `[${values.map((v) => (typeof v === 'number' ? String(v) : `'${v}'`)).join(', ')}]`;

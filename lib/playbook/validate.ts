@@ -6,7 +6,7 @@
  * So errors are pruned: where the value's type matches a branch, only that branch's errors are kept;
  * where it matches none, one "found X, expected A or B" replaces them all.
  */
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { JsonSchema } from '../modules/coerce.js';
 import { findModule } from '../modules/index.js';
 import { didYouMean, keyPositionOf, positionAt, problem, type Problem } from '../source/index.js';
@@ -30,12 +30,6 @@ export function validateDocument(kind: SchemaKind, data: unknown): Problem[] {
   return explainErrors(validate.errors ?? [], data).map((p) =>
     p.message.startsWith('the document is ') ? { ...p, message: `${documentNames[kind]}, this is ${p.message.slice('the document is '.length)}`, expected: undefined } : p,
   ).map((p) => (p.expected === undefined ? (({ expected: _e, ...rest }) => rest)(p) : p));
-}
-
-/** Validates any value against a schema (a module's arguments after templating, role parameters). */
-export function validateWith(validate: ValidateFunction, data: unknown, root: unknown = data, prefix: (string | number)[] = []): Problem[] {
-  if (validate(data)) return [];
-  return explainErrors(validate.errors ?? [], root, prefix);
 }
 
 export function pathOf(pointer: string): string[] {
