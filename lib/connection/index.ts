@@ -3,7 +3,7 @@
  * that keeps one connection per host for the whole run.
  */
 import { LocalConnection } from './local.js';
-import type { ConnectionSettings, SshOptions } from './settings.js';
+import { becomeFromSettings, resolveSshTarget, type ConnectionSettings, type SshOptions } from './settings.js';
 import { SshConnection } from './ssh.js';
 import { ConnectionError, type Connection } from './types.js';
 
@@ -11,28 +11,49 @@ export { LocalConnection } from './local.js';
 export { SshConnection } from './ssh.js';
 export { HostOperationError } from './files.js';
 export { fingerprint } from './known-hosts.js';
-export { becomeFromSettings, resolveSshTarget } from './settings.js';
+export { becomeFromSettings, resolveSshTarget, settingsFromVars } from './settings.js';
 export type { ConnectionSettings, SshOptions, SshTarget } from './settings.js';
 export * from './types.js';
 
 /** A connection that counts its requests (exec, sftp, socket): "round trips per task" in benchmarks. */
 export type CountingConnection = Connection & { readonly roundTrips: number };
 
-/** `ansible_connection: local` runs here; `ssh` (the default, also `paramiko`/`smart`) goes over SSH. */
-export function createConnection(host: string, settings: ConnectionSettings = {}, options: SshOptions = {}): CountingConnection {
+/** What `ansible_connection` names: `local` runs here; `ssh` (the default, also `paramiko`/`smart`) goes over SSH. */
+export function connectionKind(host: string, settings: ConnectionSettings): 'local' | 'ssh' {
   const kind = settings.ansible_connection ?? 'ssh';
-  switch (kind) {
-    case 'local':
-      return new LocalConnection(host);
-    case 'ssh':
-    case 'smart':
-    case 'paramiko':
-    case 'paramiko_ssh':
-      return new SshConnection(host, settings, options);
-    default:
-      throw new ConnectionError(host, 'other',
-        `ansible_connection ${JSON.stringify(kind)} is not supported (expected local or ssh)`);
+  if (kind === 'local' || kind === 'ansible.builtin.local') return 'local';
+  if (['ssh', 'smart', 'paramiko', 'paramiko_ssh', 'ansible.builtin.ssh', 'ansible.builtin.paramiko_ssh'].includes(kind)) return 'ssh';
+  throw new ConnectionError(host, 'other', `ansible_connection ${JSON.stringify(kind)} is not supported (expected local or ssh)`, { variable: 'ansible_connection' });
+}
+
+export function createConnection(host: string, settings: ConnectionSettings = {}, options: SshOptions = {}): CountingConnection {
+  return connectionKind(host, settings) === 'local' ? new LocalConnection(host) : new SshConnection(host, settings, options);
+}
+
+/**
+ * Every mistake in a host's connection settings that connecting would meet (an unsupported connection, a port
+ * that is no number, a become method typebook lacks, ssh arguments that do not parse), found without connecting.
+ */
+export function connectionProblems(host: string, settings: ConnectionSettings, options: SshOptions = {}): ConnectionError[] {
+  const problems: ConnectionError[] = [];
+  const attempt = (check: () => unknown): void => {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof ConnectionError) problems.push(error);
+      else throw error;
+    }
+  };
+  for (const [key, value] of Object.entries(settings)) {
+    if (key === 'ansible_become' || key === 'ansible_port' || typeof value === 'string') continue;
+    const what = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `the ${typeof value} ${String(value)}`;
+    problems.push(new ConnectionError(host, 'other', `${key} is ${what}; expected a string`, { variable: key }));
   }
+  let kind: 'local' | 'ssh' | undefined;
+  attempt(() => (kind = connectionKind(host, settings)));
+  if (kind === 'ssh') attempt(() => resolveSshTarget(host, settings, options));
+  attempt(() => becomeFromSettings(host, settings));
+  return problems;
 }
 
 /**

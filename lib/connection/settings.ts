@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { split as shlexSplit } from 'shlex';
 import SSHConfig from 'ssh-config';
+import { ansibleBoolean } from '../ansible/index.js';
 import { ConnectionError, type Become } from './types.js';
 
 /** What the caller fills from a host's Ansible variables. */
@@ -29,6 +30,25 @@ export interface ConnectionSettings {
   ansible_become_password?: string;
   /** the older name of ansible_become_password */
   ansible_become_pass?: string;
+}
+
+const VARIABLES = ['ansible_connection', 'ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_become', 'ansible_become_user', 'ansible_become_method', 'ansible_become_password', 'ansible_become_pass'] as const;
+
+/**
+ * A host's connection variables (rendered) as the connection layer takes them: the ssh plugin's older names
+ * (ansible_ssh_host, _port, _user) win over the newer ones, as in Ansible 2.14, and ansible_become is a boolean.
+ */
+export function settingsFromVars(vars: Readonly<Record<string, unknown>>): ConnectionSettings {
+  const settings: Record<string, unknown> = {};
+  for (const key of VARIABLES) if (key in vars && vars[key] !== undefined && vars[key] !== null) settings[key] = vars[key];
+  if (settings.ansible_ssh_host !== undefined) settings.ansible_host = settings.ansible_ssh_host;
+  if (settings.ansible_ssh_port !== undefined) settings.ansible_port = settings.ansible_ssh_port;
+  if (settings.ansible_ssh_user !== undefined) settings.ansible_user = settings.ansible_ssh_user;
+  for (const key of ['ansible_ssh_host', 'ansible_ssh_port', 'ansible_ssh_user']) delete settings[key];
+  if (settings.ansible_become !== undefined && typeof settings.ansible_become !== 'boolean') settings.ansible_become = ansibleBoolean(settings.ansible_become) ?? false;
+  // a number where a name is expected (ansible_user: 1000) is its text, as Ansible's str options take it
+  for (const [key, value] of Object.entries(settings)) if (typeof value === 'number' && key !== 'ansible_port') settings[key] = String(value);
+  return settings as ConnectionSettings;
 }
 
 /** Run-wide SSH options (the CLI's flags, the environment). */
@@ -89,13 +109,13 @@ interface ArgsOptions {
 }
 
 /** Parses ssh command-line arguments (Ansible's ssh_common_args / ssh_extra_args) into -o style options. */
-export function parseSshArgs(host: string, text: string | undefined, into: ArgsOptions = { options: new Map() }): ArgsOptions {
+export function parseSshArgs(host: string, text: string | undefined, into: ArgsOptions = { options: new Map() }, variable = 'ansible_ssh_common_args'): ArgsOptions {
   if (text === undefined || text.trim() === '') return into;
   let words: string[];
   try {
     words = shlexSplit(text);
   } catch (error) {
-    throw new ConnectionError(host, 'other', `cannot parse ansible_ssh_common_args ${JSON.stringify(text)}: ${(error as Error).message}`);
+    throw new ConnectionError(host, 'other', `cannot parse ${variable} ${JSON.stringify(text)}: ${(error as Error).message}`, { variable });
   }
   const set = (name: string, value: string): void => {
     const key = name.toLowerCase();
@@ -132,7 +152,7 @@ function expandHome(file: string, home: string): string {
 function parsePort(host: string, value: string | number, from: string): number {
   const port = typeof value === 'number' ? value : Number(String(value).trim());
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConnectionError(host, 'other', `${from}: port ${JSON.stringify(value)} is not a number from 1 to 65535`);
+    throw new ConnectionError(host, 'other', `${from}: port ${JSON.stringify(value)} is not a number from 1 to 65535`, from.startsWith('ansible_') ? { variable: from } : undefined);
   }
   return port;
 }
@@ -218,7 +238,7 @@ export function resolveSshTarget(host: string, settings: ConnectionSettings, opt
   const env = options.env ?? process.env;
   const home = env.HOME ?? os.homedir();
   const args = parseSshArgs(host, settings.ansible_ssh_common_args);
-  parseSshArgs(host, settings.ansible_ssh_extra_args, args);
+  parseSshArgs(host, settings.ansible_ssh_extra_args, args, 'ansible_ssh_extra_args');
   const o = args.options;
   const configFile = options.sshConfigFile ?? o.get('typebook:configfile') ?? path.join(home, '.ssh', 'config');
   const config = configFile === '' ? undefined : readSshConfig(expandHome(configFile, home));
@@ -282,7 +302,7 @@ export function becomeFromSettings(host: string, settings: ConnectionSettings): 
   if (settings.ansible_become_user !== undefined) become.user = settings.ansible_become_user;
   const method = settings.ansible_become_method;
   if (method === 'sudo' || method === 'su') become.method = method;
-  else if (method !== undefined) throw new ConnectionError(host, 'become', `ansible_become_method ${JSON.stringify(method)} is not supported (expected sudo or su)`);
+  else if (method !== undefined) throw new ConnectionError(host, 'become', `ansible_become_method ${JSON.stringify(method)} is not supported (expected sudo or su)`, { variable: 'ansible_become_method' });
   const password = settings.ansible_become_password ?? settings.ansible_become_pass;
   if (password !== undefined) become.password = password;
   return become;

@@ -65,10 +65,13 @@ export type ConnectionErrorKind = 'refused' | 'timeout' | 'auth' | 'dns' | 'host
 export class ConnectionError extends Error {
   readonly kind: ConnectionErrorKind;
   readonly host: string;
-  constructor(host: string, kind: ConnectionErrorKind, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** the connection variable at fault (ansible_port...), when one is */
+  readonly variable: string | undefined;
+  constructor(host: string, kind: ConnectionErrorKind, message: string, options?: { cause?: unknown; variable?: string }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'ConnectionError';
     this.host = host;
     this.kind = kind;
+    this.variable = options?.variable;
   }
 }

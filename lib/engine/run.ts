@@ -6,9 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ConnectionPool, type ConnectionSettings, type SshOptions } from '../connection/index.js';
-import { becomeFromSettings } from '../connection/index.js';
-import { Inventory, connectionVars, loadInventory, loadVarsDir, type VarsDir } from '../inventory/index.js';
+import { ConnectionPool, becomeFromSettings, connectionProblems, settingsFromVars, type ConnectionSettings, type SshOptions } from '../connection/index.js';
+import { Inventory, loadInventory, loadVarsDir, type VarsDir } from '../inventory/index.js';
 import { checkTemplates } from '../playbook/check.js';
 import { loadIncludedRole, loadIncludedTasks, loadPlaybook } from '../playbook/load.js';
 import type { Playbook, Vars } from '../playbook/types.js';
@@ -20,7 +19,6 @@ import type { EventListener, HostStats, RunEvent } from './events.js';
 import { PlayRunner, type RunState } from './play.js';
 import { checkRoleArgumentsBeforeRun } from './preflight.js';
 import type { TaskEnvironment } from './task.js';
-import { ansibleBoolean } from '../ansible/index.js';
 
 export interface RunPlaybookOptions {
   playbook: string;
@@ -50,15 +48,25 @@ export interface RunPlaybookOptions {
   onEvent?: EventListener;
 }
 
-/** The connection variables of every host a play targets (a port that is no number, a connection typebook lacks), before connecting. */
+/**
+ * The connection settings of every host a play targets, checked as connecting will read them (a port that is
+ * no number, a connection typebook lacks), at the line that set the variable at fault.
+ */
 function checkConnectionVars(inventory: Inventory, store: VariableStore, playDirs: VarsDir[], hosts: Iterable<string>): Problem[] {
   const out: Problem[] = [];
   for (const host of hosts) {
+    let settings: ConnectionSettings;
     try {
-      const found = connectionVars(store.view(host), { hostName: host, implicit: inventory.getHost(host)?.implicit === true, where: (key) => inventory.hostVarPosition(host, key, playDirs) });
-      out.push(...found.problems.map((p) => ({ ...p, message: `host '${host}': ${p.message}` })));
+      settings = settingsFromVars(store.view(host));
     } catch {
       // a connection variable that does not render here (it reads facts or play vars): the run decides
+      continue;
+    }
+    for (const error of connectionProblems(host, settings)) {
+      // the older ssh names win when both are set, as settingsFromVars reads them
+      const names = error.variable === undefined ? [] : [error.variable.replace(/^ansible_(host|port|user)$/, 'ansible_ssh_$1'), error.variable];
+      const at = names.map((n) => inventory.hostVarPosition(host, n, playDirs)).find((p) => p !== undefined) ?? inventory.getHost(host)?.pos;
+      out.push(problem(at, `host '${host}': ${error.message}`));
     }
   }
   return out;
@@ -194,7 +202,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
         ...(keywords.connection !== undefined ? { ansible_connection: keywords.connection } : {}),
         ...(keywords.remote_user !== undefined ? { ansible_user: keywords.remote_user } : {}),
         ...(options.becomePassword !== undefined ? { ansible_become_password: options.becomePassword } : {}),
-        ...connectionSettings(vars),
+        ...settingsFromVars(vars),
       };
       return { connection: pool.get(host, settings), ...(becomeFromSettings(host, settings) ? { become: becomeFromSettings(host, settings)! } : {}) };
     },
@@ -257,15 +265,3 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
   return { exitCode, stats, warnings: validated.problems, interrupted: signal.aborted, durationMs, roundTrips };
 }
 
-/** Ansible's connection variables of a host, rendered, for the connection layer */
-function connectionSettings(vars: Vars): ConnectionSettings {
-  const settings: Record<string, unknown> = {};
-  for (const key of ['ansible_connection', 'ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_become', 'ansible_become_user', 'ansible_become_method', 'ansible_become_password', 'ansible_become_pass']) {
-    if (key in vars && vars[key] !== undefined && vars[key] !== null) settings[key] = vars[key];
-  }
-  if (settings.ansible_ssh_host !== undefined) settings.ansible_host = settings.ansible_ssh_host;
-  if (settings.ansible_ssh_port !== undefined) settings.ansible_port = settings.ansible_ssh_port;
-  if (settings.ansible_ssh_user !== undefined) settings.ansible_user = settings.ansible_ssh_user;
-  if (typeof settings.ansible_become === 'string') settings.ansible_become = ansibleBoolean(settings.ansible_become) ?? false;
-  return settings as ConnectionSettings;
-}

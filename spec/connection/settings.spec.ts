@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fingerprint, knownHostName, parseKnownHosts, patternsMatch, verifyHostKey } from '../../lib/connection/known-hosts.js';
-import { becomeFromSettings, parseProxyJump, parseSshArgs, resolveSshTarget } from '../../lib/connection/settings.js';
+import { connectionKind, connectionProblems } from '../../lib/connection/index.js';
+import { becomeFromSettings, parseProxyJump, parseSshArgs, resolveSshTarget, settingsFromVars } from '../../lib/connection/settings.js';
 import { ConnectionError } from '../../lib/connection/types.js';
 import { makeKey } from './sshd.js';
 
@@ -122,5 +123,28 @@ describe('known_hosts', () => {
     expect(changed.status === 'changed' && changed.entry.line).to.equal(5);
     expect(verifyHostKey(entries, 'web2', blob(otherPub)).status).to.equal('revoked');
     expect(verifyHostKey(entries, 'web3', blob(pub)).status).to.equal('unknown');
+  });
+});
+
+describe('connection variables: one reading for validation and for connecting', () => {
+  it('takes the ssh plugin\'s older names over the newer ones, and yes/no words for ansible_become', () => {
+    expect(settingsFromVars({ ansible_host: 'a', ansible_ssh_host: 'b', ansible_user: 'u1', ansible_ssh_user: 'u2', ansible_port: 22, ansible_ssh_port: 2222, ansible_become: 'yes', other: 1 }))
+      .to.deep.equal({ ansible_host: 'b', ansible_user: 'u2', ansible_port: 2222, ansible_become: true });
+    expect(settingsFromVars({ ansible_user: 1000, ansible_become: 'maybe' })).to.deep.equal({ ansible_user: '1000', ansible_become: false });
+  });
+
+  it('names Ansible\'s connection plugins typebook covers, fully qualified or not', () => {
+    for (const kind of ['ssh', 'smart', 'paramiko', 'ansible.builtin.ssh']) expect(connectionKind('h', { ansible_connection: kind })).to.equal('ssh');
+    for (const kind of ['local', 'ansible.builtin.local']) expect(connectionKind('h', { ansible_connection: kind })).to.equal('local');
+  });
+
+  it('lists every mistake connecting would meet, each with the variable at fault', () => {
+    const problems = connectionProblems('h', settingsFromVars({ ansible_connection: 'winrm', ansible_become: true, ansible_become_method: 'doas', ansible_user: ['a'] }), { sshConfigFile: '' });
+    expect(problems.map((p) => [p.variable, p.message])).to.deep.equal([
+      ['ansible_user', 'ansible_user is a list; expected a string'],
+      ['ansible_connection', 'ansible_connection "winrm" is not supported (expected local or ssh)'],
+      ['ansible_become_method', 'ansible_become_method "doas" is not supported (expected sudo or su)'],
+    ]);
+    expect(connectionProblems('h', { ansible_port: 'abc' }, { sshConfigFile: '' }).map((p) => [p.variable, p.message])).to.deep.equal([['ansible_port', 'ansible_port: port "abc" is not a number from 1 to 65535']]);
   });
 });

@@ -145,8 +145,8 @@ describe('connection variables before connecting', () => {
     write(join(dir, 'inventory.yml'), 'all:\n  hosts:\n    h1:\n      ansible_port: abc\n    h2:\n      ansible_connection: winrm\n    h3:\n      ansible_connection: local\n    untargeted:\n      ansible_port: 0\n');
     write(join(dir, 'site.yml'), '- hosts: h1:h2:h3\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n');
     expect(await problemsOf({ playbook: join(dir, 'site.yml'), inventory: [join(dir, 'inventory.yml')] })).to.deep.equal([
-      `${join(dir, 'inventory.yml')}:4:21 error: host 'h1': ansible_port is "abc"; expected a port number from 1 to 65535`,
-      `${join(dir, 'inventory.yml')}:6:27 error: host 'h2': ansible_connection 'winrm' is not supported; expected 'ssh' or 'local'`,
+      `${join(dir, 'inventory.yml')}:4:21 error: host 'h1': ansible_port: port "abc" is not a number from 1 to 65535`,
+      `${join(dir, 'inventory.yml')}:6:27 error: host 'h2': ansible_connection "winrm" is not supported (expected local or ssh)`,
     ]);
   });
 });

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { Ajv } from 'ajv';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { connectionVars, inventorySchema, loadInventory } from '../../lib/inventory/index.js';
+import { connectionProblems, settingsFromVars } from '../../lib/connection/index.js';
+import { inventorySchema, loadInventory } from '../../lib/inventory/index.js';
 import { parseYaml } from '../../lib/source/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,7 +31,8 @@ describe('inventory: the shipped example and the JSON Schema', function () {
       keepalived_priority: 101,
     });
     expect(apicomp).to.include({ keepalived_priority: 100 });
-    expect(connectionVars(controller, { hostName: 'controller' })).to.deep.equal({ value: { host: controller.ansible_host, port: 22, connection: 'ssh' }, problems: [] });
+    expect(settingsFromVars(controller)).to.deep.equal({ ansible_host: controller.ansible_host });
+    expect(connectionProblems('controller', settingsFromVars(controller), { sshConfigFile: '' })).to.deep.equal([]);
   });
 
   it('starts with the yaml-language-server schema line and says it is documentation', async function () {
