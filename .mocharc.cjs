@@ -2,6 +2,8 @@
 const named = process.argv.slice(2).some((arg) => /\.spec\.ts$/.test(arg));
 module.exports = {
   'node-option': ['import=tsx'],
+  // shared labs go down after every suite
+  require: ['spec/root-hooks.ts'],
   ...(named ? {} : { spec: ['spec/**/*.spec.ts'] }),
   timeout: 20000,
   recursive: true,

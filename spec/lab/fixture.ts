@@ -46,6 +46,39 @@ export function useLab(requested: LabUpOptions & { name: string }): LabFixture {
   };
 }
 
+const shared = new Map<string, { options: LabUpOptions & { name: string }; up: Promise<Lab> }>();
+
+/**
+ * A lab shared by every suite that asks for it by the same name (suites whose hosts' state cannot meet: each
+ * works under its own paths). It comes up in the first such suite's `before` hook and goes down after all
+ * suites (spec/root-hooks.ts).
+ */
+export function useSharedLab(requested: LabUpOptions & { name: string }): LabFixture {
+  const options = { ...requested, name: testLabName(requested.name) };
+  let current: Lab | undefined;
+  before(async function () {
+    this.timeout(UP_TIMEOUT_MS);
+    let entry = shared.get(options.name);
+    if (!entry) shared.set(options.name, (entry = { options, up: labUp(options) }));
+    current = await entry.up;
+  });
+  return {
+    get lab(): Lab {
+      if (!current) throw new Error(`shared lab '${options.name}' is not up (its before hook failed or has not run)`);
+      return current;
+    },
+  };
+}
+
+/** Takes down every shared lab that came up. */
+export async function downSharedLabs(): Promise<void> {
+  for (const [name, entry] of shared) {
+    await entry.up.catch(() => undefined);
+    await labDown({ name, ...(entry.options.dir !== undefined ? { dir: entry.options.dir } : {}) });
+  }
+  shared.clear();
+}
+
 export interface SshResult {
   code: number;
   stdout: string;

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import blockinfile from '../../lib/modules/blockinfile.js';
-import { labSsh, useLab } from '../lab/fixture.js';
+import { labSsh, useSharedLab } from '../lab/fixture.js';
 import { oracle, oracleText, runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
@@ -11,7 +11,7 @@ describe('blockinfile module (lab)', function () {
   let conn: CountingConnection;
   // registered before the lab's own hook, so it runs while the host is still up
   after(async () => conn?.close());
-  const fixture = useLab({ hosts: 1, name: 'mod-blockinfile' });
+  const fixture = useSharedLab({ hosts: 1, name: 'mod-files' });
   const sh = async (cmd: string) => (await labSsh(fixture.lab, 'node1', cmd)).stdout;
 
   before(async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import copy from '../../lib/modules/copy.js';
-import { labSsh, useLab } from '../lab/fixture.js';
+import { labSsh, useSharedLab } from '../lab/fixture.js';
 import { runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
@@ -15,7 +15,7 @@ describe('copy module (lab)', function () {
   let conn: CountingConnection;
   // registered before the lab's own hook, so it runs while the host is still up
   after(async () => conn?.close());
-  const fixture = useLab({ hosts: 1, name: 'mod-copy' });
+  const fixture = useSharedLab({ hosts: 1, name: 'mod-files' });
   const sh = async (cmd: string) => (await labSsh(fixture.lab, 'node1', cmd)).stdout;
   const local = mkdtempSync(join(tmpdir(), 'typebook-copy-'));
   const srcFile = join(local, 'motd');

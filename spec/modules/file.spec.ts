@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import file from '../../lib/modules/file.js';
 import { resolveAliases } from '../../lib/playbook/module-args.js';
-import { labSsh, useLab } from '../lab/fixture.js';
+import { labSsh, useSharedLab } from '../lab/fixture.js';
 import { runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
@@ -12,7 +12,7 @@ describe('file module (lab)', function () {
   let conn: CountingConnection;
   // registered before the lab's own hook, so it runs while the host is still up
   after(async () => conn?.close());
-  const fixture = useLab({ hosts: 1, name: 'mod-file' });
+  const fixture = useSharedLab({ hosts: 1, name: 'mod-files' });
   const sh = async (cmd: string) => (await labSsh(fixture.lab, 'node1', cmd)).stdout;
 
   before(async () => {

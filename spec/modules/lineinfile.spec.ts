@@ -4,7 +4,7 @@ import type { CountingConnection } from '../../lib/connection/index.js';
 import lineinfile from '../../lib/modules/lineinfile.js';
 import { checkModuleArgs, resolveAliases } from '../../lib/playbook/module-args.js';
 import { formatProblem } from '../../lib/source/index.js';
-import { labSsh, useLab } from '../lab/fixture.js';
+import { labSsh, useSharedLab } from '../lab/fixture.js';
 import { oracle, oracleText, runAnsible } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
@@ -13,7 +13,7 @@ describe('lineinfile module (lab)', function () {
   let conn: CountingConnection;
   // registered before the lab's own hook, so it runs while the host is still up
   after(async () => conn?.close());
-  const fixture = useLab({ hosts: 1, name: 'mod-lineinfile' });
+  const fixture = useSharedLab({ hosts: 1, name: 'mod-files' });
   const sh = async (cmd: string) => (await labSsh(fixture.lab, 'node1', cmd)).stdout;
 
   before(async () => {
