@@ -2,3 +2,4 @@
 export { ansibleBoolean } from './boolean.js';
 export { fnmatch, globToRegExp } from './fnmatch.js';
 export { pythonStringRepr } from './python.js';
+export { shlexSplit } from './shlex.js';

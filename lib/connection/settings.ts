@@ -8,9 +8,8 @@
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { split as shlexSplit } from 'shlex';
 import SSHConfig from 'ssh-config';
-import { ansibleBoolean } from '../ansible/index.js';
+import { ansibleBoolean, shlexSplit } from '../ansible/index.js';
 import { ConnectionError, type Become } from './types.js';
 
 /** What the caller fills from a host's Ansible variables. */

@@ -12,7 +12,7 @@
  */
 import { Type, type SchemaOptions, type Static } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
-import { shellSplit } from '../connection/quote.js';
+import { shlexSplit } from '../ansible/index.js';
 import { pythonRegex } from '../template/regex.js';
 import type { Diff, ModuleContext } from './module.js';
 
@@ -437,7 +437,7 @@ export type WriteOutcome =
 
 /** The validate command's words with %s replaced by `file` (and %% by %), as Python's `validate % file`. */
 export function validateArgv(validate: string, file: string): string[] {
-  return shellSplit(validate).map((word) => word.replace(/%(%|s)/g, (_m, c: string) => (c === '%' ? '%' : file)));
+  return shlexSplit(validate).map((word) => word.replace(/%(%|s)/g, (_m, c: string) => (c === '%' ? '%' : file)));
 }
 
 /** A word for the validate command's `%s` that the command does not contain, replaced by the temp path on the host. */

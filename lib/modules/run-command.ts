@@ -1,5 +1,5 @@
 /** What command and shell share: creates/removes, check mode, and Ansible's result fields. */
-import { shellSplit } from '../connection/quote.js';
+import { shlexSplit } from '../ansible/index.js';
 import type { ModuleContext, ModuleResult } from './module.js';
 
 export interface CommandArgs {
@@ -45,7 +45,7 @@ async function globExists(ctx: ModuleContext, pattern: string): Promise<boolean>
 export async function runCommand(args: CommandArgs, ctx: ModuleContext): Promise<ModuleResult> {
   let argv: string[] | undefined;
   if (!args.shell) {
-    argv = args.argv ?? (args.cmd !== undefined ? shellSplit(args.cmd) : undefined);
+    argv = args.argv ?? (args.cmd !== undefined ? shlexSplit(args.cmd) : undefined);
     if (!argv || argv.length === 0) return { changed: false, failed: true, msg: 'no command given' };
   }
   const shown = args.shell ? args.cmd! : argv!;

@@ -12,7 +12,7 @@
  * would otherwise find the module's own command).
  */
 import { Type } from '@sinclair/typebox';
-import { shellSplit } from '../connection/quote.js';
+import { shlexSplit } from '../ansible/index.js';
 import { StringEnum } from './args.js';
 import { defineModule, type ModuleResult } from './module.js';
 import { C_LOCALE, parseSections, runScript } from './system-state.js';
@@ -130,7 +130,7 @@ export default defineModule({
     const state: State | undefined = args.state;
     let words: string[];
     try {
-      words = shellSplit(args.arguments ?? '');
+      words = shlexSplit(args.arguments ?? '');
     } catch (err) {
       return { changed: false, failed: true, msg: `arguments: ${(err as Error).message}` };
     }

@@ -1,7 +1,7 @@
 /** The shared readings of Ansible's yes/no words and Python's fnmatch, against Ansible's and Python's own code. */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { ansibleBoolean, fnmatch, pythonStringRepr } from '../../lib/ansible/index.js';
+import { ansibleBoolean, fnmatch, pythonStringRepr, shlexSplit } from '../../lib/ansible/index.js';
 
 /** runs a Python program with JSON on stdin and returns its JSON answer */
 function python(program: string, input: unknown): unknown {
@@ -31,6 +31,28 @@ print(json.dumps(out))`,
     const strings = ['plain', "it's", 'say "hi"', 'both \' and "', 'tab\tnew\nline\r', 'back\\slash', '\u0000\u001f\u007f\u00a0\u00ad', 'zero\u200bwidth', 'été ünïcode', '\u2028\u2029', '😀 \u{1f3fb}', ' lead and trail '];
     const python3 = python('import json, sys\nprint(json.dumps([repr(s) for s in json.load(sys.stdin)]))', strings) as string[];
     expect(strings.map(pythonStringRepr)).to.deep.equal(python3);
+  });
+
+  it('splits command lines as Python shlex.split does, and refuses what it refuses', () => {
+    const lines = ['ls -l /tmp', "echo 'a b' \"c d\"", 'a\\ b', '"x\\"y" "\\$HOME" "a\\b"', "it''s", '""', "'' x", '-o ProxyCommand="ssh -W %h:%p jump"', 'tab\tsep\nline', 'a"b"c', "unclosed 'quote", 'trailing \\'];
+    const python3 = python(
+      `import json, sys, shlex
+out = []
+for line in json.load(sys.stdin):
+    try: out.append(shlex.split(line))
+    except ValueError: out.append(None)
+print(json.dumps(out))`,
+      lines,
+    ) as (string[] | null)[];
+    expect(
+      lines.map((l) => {
+        try {
+          return shlexSplit(l);
+        } catch {
+          return null;
+        }
+      }),
+    ).to.deep.equal(python3);
   });
 
   it('matches shell-style patterns as fnmatch.fnmatchcase does', () => {
