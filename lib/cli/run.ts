@@ -87,7 +87,7 @@ function addRunOptions(command: Command): Command {
     .option('--list-tasks', 'list the tasks each play would run')
     .option('--force-handlers', 'run notified handlers on failed hosts too')
     .option('--roles-path <dir>', 'more directories to find roles in (repeatable)', collect, [])
-    .option('--json <file>', "write every event as a JSON line to FILE ('-' for standard output)")
+    .option('--json <file>', "write every event as a JSON line to FILE ('-': standard output, which then carries only JSON; the usual output goes to standard error)")
     .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password; it is never echoed, logged or put on a command line')
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against')
     .option('--no-host-key-checking', 'do not verify SSH host keys (explicit, never the default)');
@@ -117,7 +117,6 @@ export function registerRunCommand(program: Command): void {
     .description('run a playbook, as ansible-playbook does')
     .argument('<playbook>', 'the playbook file')
     .action(async (playbook: string, flags: RunFlags) => {
-      const color = !process.env.NO_COLOR && process.stdout.isTTY === true;
       if (flags.syntaxCheck || flags.listHosts || flags.listTasks) {
         const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath, extraVars: parseExtraVars(flags.extraVars), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) });
         for (const w of validated.problems) process.stderr.write(`[WARNING]: ${formatProblem(w)}\n`);
@@ -130,8 +129,11 @@ export function registerRunCommand(program: Command): void {
       if (!Number.isInteger(forks) || forks < 1) throw new ProblemError([problem({ file: '<--forks>', line: 0, col: 0 }, `--forks ${flags.forks} is not a positive number`)]);
 
       const listeners: ((e: RunEvent) => void)[] = [];
-      const tree = process.stdout.isTTY ? treeRenderer({ stream: process.stdout, color, diff: Boolean(flags.diff) }) : undefined;
-      listeners.push(tree ? tree.onEvent : lineRenderer({ write: (t) => process.stdout.write(t), color, verbosity: flags.verbose, diff: Boolean(flags.diff) }));
+      // with --json -, standard output carries only the JSON lines: what people read goes to standard error
+      const human = flags.json === '-' ? process.stderr : process.stdout;
+      const humanColor = !process.env.NO_COLOR && human.isTTY === true;
+      const tree = human.isTTY ? treeRenderer({ stream: human, color: humanColor, diff: Boolean(flags.diff) }) : undefined;
+      listeners.push(tree ? tree.onEvent : lineRenderer({ write: (t) => human.write(t), color: humanColor, verbosity: flags.verbose, diff: Boolean(flags.diff) }));
       let jsonStream: NodeJS.WritableStream | undefined;
       if (flags.json) {
         jsonStream = flags.json === '-' ? process.stdout : createWriteStream(flags.json);

@@ -67,6 +67,15 @@ describe('the typebook command', function () {
     expect((recap.stats as Record<string, { ok: number }>).db1!.ok).to.equal(6);
   });
 
+  it('with --json -, writes only JSON lines to standard output and the usual output to standard error', () => {
+    const { code, stdout, stderr } = typebook(['run', join(dir, 'basics.yml'), '-i', inventory, '--json', '-']);
+    expect(code).to.equal(0);
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[0]).to.include({ type: 'play_start', play: 'basics' });
+    expect(events.at(-1)!.type).to.equal('recap');
+    expect(stderr).to.match(/^PLAY RECAP \*+$/m);
+  });
+
   it('exits 1 with every problem at file:line:col for bad input, running nothing', () => {
     const { code, stdout, stderr } = typebook(['run', 'spec/fixtures/playbooks/broken/unknown-argument/site.yml', '-i', inventory]);
     expect(code).to.equal(1);
