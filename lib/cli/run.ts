@@ -6,7 +6,8 @@ import { Command, Option } from 'commander';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { parseKeyValue } from '../playbook/kv.js';
 import { isPlainObject } from '../modules/coerce.js';
-import { listPlays, runPlaybook, validateRun, type RunEvent } from '../engine/index.js';
+import { listPlays, runPlaybook, validateRun, type CommandLineDefaults, type RunEvent } from '../engine/index.js';
+import { connectionKind } from '../connection/index.js';
 import { jsonRenderer, lineRenderer, treeRenderer } from '../output/index.js';
 import { formatProblem, parseYaml, problem, ProblemError, type Problem } from '../source/index.js';
 import { promptSecret } from './prompt.js';
@@ -68,6 +69,13 @@ interface RunFlags {
   knownHosts?: string;
   hostKeyChecking: boolean;
   askBecomePass?: boolean;
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: string;
+  user?: string;
+  connection?: string;
+  privateKey?: string;
+  timeout?: string;
 }
 
 function addRunOptions(command: Command): Command {
@@ -89,8 +97,36 @@ function addRunOptions(command: Command): Command {
     .option('--roles-path <dir>', 'more directories to find roles in (repeatable)', collect, [])
     .option('--json <file>', "write every event as a JSON line to FILE ('-': standard output, which then carries only JSON; the usual output goes to standard error)")
     .option('-K, --ask-become-pass', 'ask for the become (sudo/su) password; it is never echoed, logged or put on a command line')
+    .option('-b, --become', 'run operations with become (under any become keyword or variable of the playbook)')
+    .option('--become-user <user>', 'become this user (root)')
+    .option('--become-method <method>', 'sudo or su')
+    .option('-u, --user <user>', 'connect as this user (under remote_user and ansible_user)')
+    .option('-c, --connection <type>', 'ssh or local (under the connection keyword and ansible_connection)')
+    .option('--private-key <file>', 'the SSH key to connect with (under ansible_private_key_file)')
+    .option('-T, --timeout <seconds>', 'SSH connection timeout in seconds (10)')
     .option('--known-hosts <file>', 'known_hosts file to verify host keys against')
     .option('--no-host-key-checking', 'do not verify SSH host keys (explicit, never the default)');
+}
+
+/** -b, --become-user, --become-method, -u, -c, --private-key as ansible-playbook means them; a bad value is a usage error. */
+function commandLineDefaults(flags: RunFlags): CommandLineDefaults | undefined {
+  const out: CommandLineDefaults = {};
+  if (flags.become) out.become = true;
+  if (flags.becomeUser !== undefined) out.becomeUser = flags.becomeUser;
+  if (flags.becomeMethod !== undefined) {
+    if (flags.becomeMethod !== 'sudo' && flags.becomeMethod !== 'su') throw new ProblemError([problem({ file: '<--become-method>', line: 0, col: 0 }, `--become-method ${flags.becomeMethod} is not supported`, { expected: 'sudo or su' })]);
+    out.becomeMethod = flags.becomeMethod;
+  }
+  if (flags.user !== undefined) out.remoteUser = flags.user;
+  if (flags.connection !== undefined) {
+    try {
+      out.connection = connectionKind('<--connection>', { ansible_connection: flags.connection });
+    } catch (error) {
+      throw new ProblemError([problem({ file: '<--connection>', line: 0, col: 0 }, (error as Error).message)]);
+    }
+  }
+  if (flags.privateKey !== undefined) out.privateKey = flags.privateKey;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function printListing(playbook: string, flags: RunFlags, validated: Awaited<ReturnType<typeof validateRun>>): void {
@@ -139,6 +175,9 @@ export function registerRunCommand(program: Command): void {
         jsonStream = flags.json === '-' ? process.stdout : createWriteStream(flags.json);
         listeners.push(jsonRenderer((line) => jsonStream!.write(line)));
       }
+      const commandLine = commandLineDefaults(flags);
+      const timeout = flags.timeout === undefined ? undefined : Number(flags.timeout);
+      if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw new ProblemError([problem({ file: '<--timeout>', line: 0, col: 0 }, `--timeout ${flags.timeout} is not a positive number of seconds`)]);
       const becomePassword = flags.askBecomePass ? await promptSecret('BECOME password: ') : undefined;
       // as ansible-playbook: a first Ctrl-C lets the running tasks finish, a second (or SIGTERM) kills their commands
       const abort = new AbortController();
@@ -172,7 +211,8 @@ export function registerRunCommand(program: Command): void {
           forceHandlers: Boolean(flags.forceHandlers),
           rolesPath: flags.rolesPath,
           ...(becomePassword !== undefined ? { becomePassword } : {}),
-          ssh: { ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}), ...(flags.hostKeyChecking === false ? { hostKeyChecking: false } : {}) },
+          ssh: { ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}), ...(flags.hostKeyChecking === false ? { hostKeyChecking: false } : {}), ...(timeout !== undefined ? { connectTimeoutMs: timeout * 1000 } : {}) },
+          ...(commandLine ? { commandLine } : {}),
           signal: abort.signal,
           killSignal: kill.signal,
           onEvent: (event) => listeners.forEach((l) => l(event)),

@@ -39,6 +39,8 @@ export interface PlayOptions {
   forks: number;
   forceHandlers: boolean;
   startAtTask?: string;
+  /** keywords from the command line (-b, -u, -c...): under the play's own, as ansible-playbook's flags are */
+  defaults?: InheritedKeywords;
 }
 
 /** Per run: shared by every play. */
@@ -78,6 +80,11 @@ export class PlayRunner {
     this.runner = new TaskRunner(env);
     this.hosts = new HostStates(run.stats, emit);
     this.handlers = new Handlers(play.handlers);
+  }
+
+  /** the play's keywords over the command line's */
+  private playKeywords(): InheritedKeywords[] {
+    return this.options.defaults ? [this.options.defaults, this.play.keywords] : [this.play.keywords];
   }
 
   /** hosts of the batch still in the play */
@@ -135,7 +142,7 @@ export class PlayRunner {
 
   private async runBatch(maxFailPct: number | undefined, maxFail: number | undefined): Promise<void> {
     this.failureRules = { maxFailPct, maxFail, batchSize: this.batch.length, failedAtStart: this.batch.filter((h) => !this.activeHosts([h]).length).length };
-    const playCtx: Context = { keywords: [this.play.keywords], roles: [], blocks: [] };
+    const playCtx: Context = { keywords: this.playKeywords(), roles: [], blocks: [] };
     const gather = this.play.keywords.gather_facts === undefined || isFlagSet(this.templar, this.play.keywords.gather_facts, this.playVars(), this.play.pos);
     if (gather) await this.gatherFacts(playCtx);
     for (const section of [this.play.preTasks, this.play.tasks, this.play.postTasks]) {
@@ -470,7 +477,7 @@ export class PlayRunner {
 
   /** runs every notified handler once, in the order the handlers are written, on the hosts of the batch that notified it */
   async flushHandlers(): Promise<void> {
-    await this.handlers.flush({ keywords: [this.play.keywords], blocks: [] }, async (handler, scope, notified) => {
+    await this.handlers.flush({ keywords: this.playKeywords(), blocks: [] }, async (handler, scope, notified) => {
       const ctx: Context = { ...scope, handler: true, roles: handler.role ? [handler.role] : [] };
       await this.runTask(handler, ctx, this.batch.filter((h) => notified.has(h)));
     });

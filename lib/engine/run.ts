@@ -10,7 +10,7 @@ import { ConnectionPool, becomeFromSettings, connectionProblems, settingsFromVar
 import { Inventory, loadInventory, loadVarsDir, type VarsDir } from '../inventory/index.js';
 import { checkTemplates } from '../playbook/check.js';
 import { loadIncludedRole, loadIncludedTasks, loadPlaybook } from '../playbook/load.js';
-import type { Playbook, Vars } from '../playbook/types.js';
+import type { InheritedKeywords, Playbook, Vars } from '../playbook/types.js';
 import { ProblemError, loadYamlFile, problem, throwIfErrors, type Problem } from '../source/index.js';
 import { isPlainObject } from '../modules/coerce.js';
 import { Templar } from '../template/index.js';
@@ -19,6 +19,16 @@ import type { EventListener, HostStats, RunEvent } from './events.js';
 import { PlayRunner, type RunState } from './play.js';
 import { checkRoleArgumentsBeforeRun } from './preflight.js';
 import type { TaskEnvironment } from './task.js';
+
+/** What ansible-playbook's connection flags set: defaults that any playbook keyword or host variable overrides. */
+export interface CommandLineDefaults {
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  remoteUser?: string;
+  connection?: 'ssh' | 'local';
+  privateKey?: string;
+}
 
 export interface RunPlaybookOptions {
   playbook: string;
@@ -41,6 +51,8 @@ export interface RunPlaybookOptions {
   ssh?: SshOptions;
   /** become password (--ask-become-pass), for hosts whose variables give none: sent on stdin only */
   becomePassword?: string;
+  /** ansible-playbook's -b, --become-user, --become-method, -u, -c, --private-key: below every keyword and variable */
+  commandLine?: CommandLineDefaults;
   /** abort: no new task starts; running ones finish */
   signal?: AbortSignal;
   /** abort: the commands in flight are killed, their tasks fail, and the run ends */
@@ -199,6 +211,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
       // the connection variables as the task sees them (play vars can set ansible_user); a delegate's own
       const vars = taskVars ?? store.view(host, {});
       const settings: ConnectionSettings = {
+        ...(options.commandLine?.privateKey !== undefined ? { ansible_private_key_file: options.commandLine.privateKey } : {}),
         ...(keywords.connection !== undefined ? { ansible_connection: keywords.connection } : {}),
         ...(keywords.remote_user !== undefined ? { ansible_user: keywords.remote_user } : {}),
         ...(options.becomePassword !== undefined ? { ansible_become_password: options.becomePassword } : {}),
@@ -227,6 +240,16 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
       return loaded.role;
     },
   };
+  const cli = options.commandLine;
+  const cliKeywords: InheritedKeywords | undefined = cli && (cli.become !== undefined || cli.becomeUser !== undefined || cli.becomeMethod !== undefined || cli.remoteUser !== undefined || cli.connection !== undefined)
+    ? {
+        ...(cli.become !== undefined ? { become: cli.become } : {}),
+        ...(cli.becomeUser !== undefined ? { become_user: cli.becomeUser } : {}),
+        ...(cli.becomeMethod !== undefined ? { become_method: cli.becomeMethod } : {}),
+        ...(cli.remoteUser !== undefined ? { remote_user: cli.remoteUser } : {}),
+        ...(cli.connection !== undefined ? { connection: cli.connection } : {}),
+      }
+    : undefined;
   const run: RunState = {
     stats: new Map(),
     failedHosts: new Set(),
@@ -248,7 +271,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
       if (selection.problems.some((p) => p.severity === 'error')) throw new ProblemError(selection.problems);
       const hosts = selection.hosts.filter((h) => !run.failedHosts.has(h) && !run.unreachableHosts.has(h));
       for (const h of hosts) allHosts.add(h);
-      current = new PlayRunner(play, store, templar, env, { tags: { only: options.tags ?? [], skip: options.skipTags ?? [] }, forks: options.forks ?? 20, forceHandlers: Boolean(options.forceHandlers), ...(options.startAtTask ? { startAtTask: options.startAtTask } : {}) }, run, emit);
+      current = new PlayRunner(play, store, templar, env, { tags: { only: options.tags ?? [], skip: options.skipTags ?? [] }, forks: options.forks ?? 20, forceHandlers: Boolean(options.forceHandlers), ...(options.startAtTask ? { startAtTask: options.startAtTask } : {}), ...(cliKeywords ? { defaults: cliKeywords } : {}) }, run, emit);
       await current.runPlay(hosts);
     }
   } finally {

@@ -296,7 +296,8 @@ export class TaskRunner {
     // a module that runs on the controller (debug, set_fact...) never reaches the host, as in Ansible: a host
     // whose connection cannot be made still runs it
     const { connection, become: hostBecome } = module.onController ? { connection: deferredConnection(target, () => open().connection), become: undefined } : open();
-    const become = this.become(keywords, vars, task.pos) ?? hostBecome;
+    // a delegate becomes as its own variables say; the task's host as its variables, then the keywords, say
+    const become = delegate !== undefined ? (hostBecome ?? this.become(keywords, {}, vars, task.pos)) : this.become(keywords, vars, vars, task.pos);
     const check = keywords.check_mode !== undefined ? flag(templar, keywords.check_mode, vars, task.pos) : this.env.check;
     const diff = keywords.diff !== undefined ? flag(templar, keywords.diff, vars, task.pos) : this.env.diff;
     const environment = this.environment(keywords.environment, vars, task.pos);
@@ -363,13 +364,23 @@ export class TaskRunner {
     }
   }
 
-  /** become from the keywords (play, block, task); undefined leaves the host's own (ansible_become...) */
-  private become(keywords: EffectiveKeywords, vars: Vars, where: SourcePos): Become | undefined {
-    if (keywords.become === undefined) return undefined;
-    if (!flag(this.env.templar, keywords.become, vars, where)) return undefined;
-    const user = keywords.become_user !== undefined ? String(this.env.templar.renderData(keywords.become_user, vars, where)) : String(vars.ansible_become_user ?? 'root');
-    const password = vars.ansible_become_password ?? vars.ansible_become_pass ?? this.env.becomePassword;
-    return { user, method: keywords.become_method ?? (vars.ansible_become_method === 'su' ? 'su' : 'sudo'), ...(typeof password === 'string' ? { password } : {}) };
+  /**
+   * become as Ansible decides it: the host's variables (ansible_become, _user, _method, _password) over the
+   * keywords (task, block, play, then the command line's -b...). `hostVars`: whose ansible_become* count.
+   */
+  private become(keywords: EffectiveKeywords, hostVars: Vars, vars: Vars, where: SourcePos): Become | undefined {
+    const own = hostVars.ansible_become;
+    const on = own !== undefined && own !== null ? (ansibleBoolean(own) ?? false) : keywords.become !== undefined && flag(this.env.templar, keywords.become, vars, where);
+    if (!on) return undefined;
+    const user = hostVars.ansible_become_user ?? (keywords.become_user !== undefined ? this.env.templar.renderData(keywords.become_user, vars, where) : 'root');
+    const method = hostVars.ansible_become_method ?? keywords.become_method ?? 'sudo';
+    if (method !== 'sudo' && method !== 'su') throw new ConnectionError(this.hostOf(vars), 'become', `ansible_become_method ${JSON.stringify(method)} is not supported (expected sudo or su)`, { variable: 'ansible_become_method' });
+    const password = hostVars.ansible_become_password ?? hostVars.ansible_become_pass ?? this.env.becomePassword;
+    return { user: String(user), method, ...(typeof password === 'string' ? { password } : {}) };
+  }
+
+  private hostOf(vars: Vars): string {
+    return String(vars.inventory_hostname ?? 'localhost');
   }
 
   private environment(value: unknown, vars: Vars, where: SourcePos): Record<string, string> {
