@@ -18,6 +18,7 @@ import { handlerKeywords, includeNames, playKeywords, taskKeywords, type SchemaK
 import type { ArgumentOption, ArgumentSpec, Block, IncludeRole, IncludeTasks, InheritedKeywords, Play, PlayKeywords, Playbook, RoleInstance, Task, TaskItem, TaskKeywords, Vars, VarsFile } from './types.js';
 import { validateDocument } from './validate.js';
 import { checkRoleArguments } from './argument-specs.js';
+import { unsupportedModuleMessage } from '../modules/ansible-modules.js';
 
 export interface LoadOptions {
   /** extra role directories (--roles-path) */
@@ -254,7 +255,9 @@ class Loader {
 
   private unknownModule(name: string, raw: Raw, at?: SourcePos): void {
     // the schema already said "unknown key" for a key that is no module; only an old-style action lands here
-    if (at) this.report(at, `unknown module '${name}'`, { ...(didYouMean(name, moduleNames()) ? { hint: didYouMean(name, moduleNames())! } : {}) });
+    const unsupported = unsupportedModuleMessage(name);
+    if (at && unsupported) this.report(at, unsupported);
+    else if (at) this.report(at, `unknown module '${name}'`, { ...(didYouMean(name, moduleNames()) ? { hint: didYouMean(name, moduleNames())! } : {}) });
     void raw;
   }
 

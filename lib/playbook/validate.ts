@@ -12,6 +12,7 @@ import { findModule } from '../modules/index.js';
 import { didYouMean, keyPositionOf, positionAt, problem, type Problem } from '../source/index.js';
 import { includeKeywords, unsupportedKeywords, type SchemaKind } from './schema.js';
 import { documentValidator } from './validators.js';
+import { unsupportedModuleMessage } from '../modules/ansible-modules.js';
 
 export { schemaValidator } from './validators.js';
 
@@ -177,6 +178,8 @@ function explainOne(error: ErrorObject, root: unknown, path: (string | number)[]
       const known = Object.keys(parent.properties ?? {});
       const hint = didYouMean(key, known);
       if (context === 'a task' || context === 'a handler') {
+        const unsupported = unsupportedModuleMessage(key);
+        if (unsupported) return problem(pos, unsupported);
         return problem(pos, `unknown key '${key}' in ${context}: neither a task keyword nor a module typebook has`, hint ? { hint } : {});
       }
       const noun = context.startsWith('module ') ? `argument '${key}' for ${context}` : `key '${key}' in ${context}`;
