@@ -8,6 +8,7 @@ import {
   LabError,
   labInfoFromState,
   labStatus,
+  labStatuses,
   labUp,
   sshClientArgs,
   type Lab,
@@ -66,11 +67,19 @@ export function registerLabCommand(program: Command): void {
       );
     });
 
-  common(lab.command('status'))
-    .description("show each host, its address and whether its sshd answers (exit 1 unless all do)")
+  lab
+    .command('status')
+    .description("without --name: every lab that is up; with it: each host, its address and whether its sshd answers (exit 1 unless all do)")
+    .option('--name <name>', 'the lab to show')
+    .option('--dir <dir>', 'state dir (default /var/lib/typebook/lab/<name>)')
     .option('--json', 'print the status as JSON')
-    .action(async (flags: CommonFlags) => {
-      const status = await labStatus({ name: flags.name, ...(flags.dir !== undefined ? { dir: flags.dir } : {}) });
+    .action(async (flags: Partial<CommonFlags>) => {
+      if (flags.name === undefined && flags.dir === undefined) {
+        const all = await labStatuses();
+        process.stdout.write(flags.json ? JSON.stringify(all, null, 2) + '\n' : describeAll(all));
+        return;
+      }
+      const status = await labStatus({ name: flags.name ?? DEFAULT_LAB_NAME, ...(flags.dir !== undefined ? { dir: flags.dir } : {}) });
       process.stdout.write(flags.json ? JSON.stringify(status, null, 2) + '\n' : describeStatus(status));
       if (!status.up || status.hosts.some((h) => !h.sshd)) process.exitCode = 1;
     });
@@ -99,6 +108,12 @@ function describeLab(lab: Lab): string {
     `ssh: typebook lab ssh ${lab.hosts[0]?.name ?? 'node1'}${lab.name === DEFAULT_LAB_NAME ? '' : ` --name ${lab.name}`}`,
     '',
   ].join('\n');
+}
+
+function describeAll(statuses: readonly LabStatus[]): string {
+  if (statuses.length === 0) return 'no lab is up\n';
+  const width = Math.max(...statuses.map((s) => s.name.length));
+  return statuses.map((s) => `${s.name.padEnd(width)}  ${s.up ? 'up' : 'partly up'}  ${s.hosts.length} hosts on ${s.subnet ?? '?'}\n`).join('');
 }
 
 function describeStatus(status: LabStatus): string {

@@ -27,7 +27,9 @@ export function parseExtraVars(values: readonly string[]): Record<string, unknow
       try {
         text = readFileSync(value.slice(1), 'utf8');
       } catch (err) {
-        problems.push(problem(where, `cannot read extra vars file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`));
+        const code = (err as NodeJS.ErrnoException).code;
+        const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+        problems.push(problem({ file: '<-e>', line: 0, col: 0 }, `-e ${value}: cannot read ${value.slice(1)} (${why})`, { expected: 'a YAML or JSON file of variables' }));
         continue;
       }
       const loaded = parseYaml(text, value.slice(1));

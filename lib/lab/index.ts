@@ -197,6 +197,18 @@ export async function labStatus(options: LabOptions = {}): Promise<LabStatus> {
   };
 }
 
+/** The status of every lab with state under the default state root (the labs `lab up` made without --dir). */
+export async function labStatuses(): Promise<LabStatus[]> {
+  let names: string[];
+  try {
+    names = readdirSync(DEFAULT_STATE_ROOT, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.includes('.')).map((d) => d.name).sort();
+  } catch {
+    return [];
+  }
+  const statuses = await Promise.all(names.map((name) => labStatus({ name })));
+  return statuses.filter((s) => s.hosts.length > 0);
+}
+
 /** The lab as `labUp` returned it, for a lab that is up (e.g. brought up by another process). */
 export function labInfoFromState(options: LabOptions = {}): Lab | undefined {
   const lab = layoutOf(options);

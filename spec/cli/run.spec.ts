@@ -76,6 +76,12 @@ describe('the typebook command', function () {
     expect(stderr).to.match(/^PLAY RECAP \*+$/m);
   });
 
+  it('says which -e @file it cannot read, and why', () => {
+    const { code, stderr } = typebook(['run', join(dir, 'basics.yml'), '-i', inventory, '-e', '@spec/fixtures/no-such-vars.yml']);
+    expect(code).to.equal(1);
+    expect(stderr).to.contain('-e @spec/fixtures/no-such-vars.yml: cannot read spec/fixtures/no-such-vars.yml (no such file)');
+  });
+
   it('exits 1 with every problem at file:line:col for bad input, running nothing', () => {
     const { code, stdout, stderr } = typebook(['run', 'spec/fixtures/playbooks/broken/unknown-argument/site.yml', '-i', inventory]);
     expect(code).to.equal(1);

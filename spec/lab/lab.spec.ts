@@ -195,6 +195,9 @@ describe('lab: real hosts on this machine', function () {
       ['node2', true, true],
       ['node3', true, true],
     ]);
+    // the command without a name lists every lab that is up, this one among them
+    const listed = spawnSync(process.execPath, [new URL('../../dist/cli/typebook.js', import.meta.url).pathname, 'lab', 'status'], { encoding: 'utf8' });
+    expect(listed.stdout).to.match(new RegExp(`^${NAME} +up +3 hosts on 10\\.\\d+\\.0\\.0/24$`, 'm'));
     const again = await labUp({ hosts: 3, name: NAME });
     expect(again.alreadyUp).to.equal(true);
     expect((await labStatus({ name: NAME })).hosts.map((h) => h.pid)).to.deep.equal(status.hosts.map((h) => h.pid));
