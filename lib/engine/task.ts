@@ -16,6 +16,8 @@ import { formatProblem, positionOf, type SourcePos } from '../source/index.js';
 import { TemplateError, type Templar } from '../template/index.js';
 import type { HostStatus } from './events.js';
 import { ansibleBoolean } from '../ansible/index.js';
+import { hostname } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 
 /** The keywords that apply to a task once its play's, roles' and blocks' are folded in (task wins). */
 export interface EffectiveKeywords extends InheritedKeywords {
@@ -90,6 +92,11 @@ export interface TaskEnvironment {
 }
 
 const NO_LOG_MESSAGE = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+/** What Ansible's template action adds to a template's variables (ansible_managed: 2.14's default string). */
+function templateVars(path: string): Vars {
+  return { ansible_managed: 'Ansible managed', template_path: path, template_fullpath: resolvePath(path), template_host: hostname() };
+}
 
 /** A connection made only when first used. */
 function deferredConnection(host: string, open: () => Connection): Connection {
@@ -311,7 +318,7 @@ export class TaskRunner {
       vars,
       verbosity: this.env.verbosity,
       signal: this.env.signal,
-      renderTemplateFile: async (path) => templar.renderTemplate(await readFile(path, 'utf8'), path, vars),
+      renderTemplateFile: async (path) => templar.renderTemplate(await readFile(path, 'utf8'), path, withOverlay(vars, templateVars(path))),
       findFile: (kind, src) => {
         const candidates = localFileCandidates(src, kind, task.file, task.role?.path, this.env.playbookDir);
         return candidates.find((c) => existsSync(c)) ?? candidates[0]!;

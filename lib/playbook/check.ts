@@ -16,7 +16,7 @@ function written(keywords: object, name: string, fallback: SourcePos): SourcePos
 }
 
 /** Magic variables that exist only inside a role or a play (the others come with the host's variables). */
-const SCOPED_MAGIC = ['role_path', 'role_name', 'ansible_role_name', 'ansible_play_name', 'playbook_dir', 'inventory_file', 'inventory_dir'];
+const SCOPED_MAGIC = ['role_path', 'role_name', 'ansible_role_name', 'ansible_play_name', 'playbook_dir', 'inventory_file', 'inventory_dir', 'template_path', 'template_fullpath', 'template_host'];
 
 interface NameUse {
   name: string;

@@ -4,7 +4,7 @@
  * At run time an undefined variable names the template's file:line:col too.
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPlaybook, validateRun, type HostResultEvent, type RunEvent } from '../../lib/engine/index.js';
@@ -87,6 +87,15 @@ describe('undefined variables', () => {
       "site.yml:5:18 warning: 'keystone_url' may be undefined where this is rendered: no variable of this run (inventory, vars, defaults, register, set_fact, loop, -e) defines it",
       "site.yml:9:24 warning: 'handler_only' may be undefined where this is rendered: no variable of this run (inventory, vars, defaults, register, set_fact, loop, -e) defines it",
     ]);
+  });
+
+  it("gives a template Ansible's ansible_managed and template_path", async () => {
+    writeFileSync(join(dir, 'templates/header.j2'), '# {{ ansible_managed }} from {{ template_path | basename }}\n');
+    writeFileSync(join(dir, 'site.yml'), `- hosts: all\n  gather_facts: false\n  tasks:\n    - template:\n        src: header.j2\n        dest: ${join(dir, 'header')}\n`);
+    expect(await problems()).to.deep.equal([]);
+    const result = await runPlaybook({ playbook: join(dir, 'site.yml'), inventory: [join(dir, 'inventory.yml')] });
+    expect(result.exitCode).to.equal(0);
+    expect(readFileSync(join(dir, 'header'), 'utf8')).to.equal('# Ansible managed from header.j2\n');
   });
 
   it('names the template file and line of an undefined variable at run time', async () => {
