@@ -18,7 +18,16 @@ export function buildProgram(): Command {
     .description('Typed, Ansible-compatible playbooks: every mistake caught before a host is touched')
     .version(pkg.version)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // a repeatable option's empty list and a quoted number say nothing worth reading: `(default: 20)`, no `(default: [])`
+    .configureHelp({
+      optionDescription: (option) => {
+        const value: unknown = option.defaultValue;
+        const shown = option.defaultValueDescription ?? (typeof value === 'string' ? value : JSON.stringify(value));
+        const silent = value === undefined || option.negate || (Array.isArray(value) && value.length === 0) || value === false || value === 0;
+        return silent ? option.description : `${option.description} (default: ${shown})`;
+      },
+    });
   registerInventoryCommand(program);
   registerRunCommand(program);
   registerLabCommand(program);

@@ -76,6 +76,14 @@ describe('the typebook command', function () {
     expect(stderr).to.match(/^PLAY RECAP \*+$/m);
   });
 
+  it('shows help without empty defaults', () => {
+    const { code, stdout } = typebook(['run', '--help']);
+    expect(code).to.equal(0);
+    expect(stdout).to.contain('(default: 20)');
+    expect(stdout).to.not.match(/\(default: (\[\]|0|"20")\)/);
+    for (const flag of ['--become-user', '--private-key', '--timeout', '--connection', '--user']) expect(stdout).to.contain(flag);
+  });
+
   it('says which -e @file it cannot read, and why', () => {
     const { code, stderr } = typebook(['run', join(dir, 'basics.yml'), '-i', inventory, '-e', '@spec/fixtures/no-such-vars.yml']);
     expect(code).to.equal(1);
