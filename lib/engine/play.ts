@@ -32,6 +32,8 @@ interface Context {
   handler?: boolean;
   /** inside a block with a rescue: a failure here is not fatal (any_errors_fatal, max_fail_percentage) before the rescue ran */
   rescuable?: boolean;
+  /** the play's fact gathering: it runs whatever --start-at-task says, as in Ansible */
+  gathering?: boolean;
 }
 
 export interface PlayOptions {
@@ -158,7 +160,7 @@ export class PlayRunner {
     const setup = findModule('setup');
     if (!setup) return;
     const task: Task = { kind: 'task', name: 'Gathering Facts', pos: this.play.pos, file: this.play.file, vars: {}, module: setup, action: 'setup', args: this.play.keywords.gather_subset ? { gather_subset: this.play.keywords.gather_subset } : {}, keywords: {} };
-    await this.runTask(task, { ...ctx, keywords: [...ctx.keywords, { tags: ['always'], check_mode: false }] });
+    await this.runTask(task, { ...ctx, gathering: true, keywords: [...ctx.keywords, { tags: ['always'], check_mode: false }] });
   }
 
   private async runItems(items: readonly TaskItem[], ctx: Context): Promise<void> {
@@ -388,7 +390,7 @@ export class PlayRunner {
     let name = this.taskName(task);
     if (!ctx.handler) {
       if (!shouldRun(keywords.tags, this.options.tags)) return;
-      if (this.run.startAtPending) {
+      if (this.run.startAtPending && !ctx.gathering) {
         if (!matchesStartAt(this.options.startAtTask!, task, name)) return;
         this.run.startAtPending = false;
       }

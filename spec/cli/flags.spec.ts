@@ -106,6 +106,21 @@ describe('connection flags as ansible-playbook means them', function () {
     expect(typebook()).to.deep.equal(theirs);
   });
 
+  it('--start-at-task still gathers facts first, as Ansible does', () => {
+    writeFileSync(join(dir, 'start.yml'), '- hosts: local\n  tasks:\n    - name: first\n      command: "false"\n    - name: second\n      debug:\n        msg: "{{ ansible_hostname is defined }}"\n');
+    writeFileSync(join(dir, 'local.yml'), 'all:\n  hosts:\n    local: {ansible_connection: local}\n');
+    const args = [join(dir, 'start.yml'), '-i', join(dir, 'local.yml'), '--start-at-task', 'second'];
+    const ansible = spawnSync('ansible-playbook', args, { encoding: 'utf8', timeout: 100_000, env: { ...ansibleEnv(), ANSIBLE_STDOUT_CALLBACK: 'json' } });
+    type Report = { plays: { tasks: { task: { name: string }; hosts: Record<string, { msg?: unknown }> }[] }[] };
+    const tasks = (JSON.parse(ansible.stdout) as Report).plays[0]!.tasks;
+    expect(tasks.map((t) => t.task.name)).to.deep.equal(['Gathering Facts', 'second']);
+    expect(tasks[1]!.hosts.local!.msg).to.equal(true);
+    const ours = spawnSync(process.execPath, [cli, 'run', ...args], { encoding: 'utf8', timeout: 100_000 });
+    expect(ours.status, ours.stdout + ours.stderr).to.equal(0);
+    expect(ours.stdout).to.match(/TASK \[Gathering Facts\][\s\S]*TASK \[second\][\s\S]*"msg": ?true/);
+    expect(ours.stdout).to.not.contain('TASK [first]');
+  });
+
   it('refuses a become method or a connection it does not have, before running', () => {
     const bad = spawnSync(process.execPath, [cli, 'run', join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), '--become-method', 'doas', '-c', 'winrm'], { encoding: 'utf8' });
     expect(bad.status).to.equal(1);
