@@ -106,7 +106,11 @@ export class PlayRunner {
     return [...this.allHosts];
   }
 
-  async runPlay(hosts: string[]): Promise<void> {
+  /**
+   * Runs the play on `hosts`; true when the playbook ends with it, as in Ansible: every host of a batch failed,
+   * or any_errors_fatal / max_fail_percentage stopped the play.
+   */
+  async runPlay(hosts: string[]): Promise<boolean> {
     const playVars = this.store.view(hosts[0] ?? 'localhost', { play: this.play });
     const serialRaw = this.play.keywords.serial !== undefined ? this.templar.renderData(this.play.keywords.serial, playVars, this.play.pos) : undefined;
     const serial = serialRaw === undefined ? undefined : (Array.isArray(serialRaw) ? serialRaw : [serialRaw]).map((v) => (typeof v === 'number' ? v : String(v)));
@@ -117,10 +121,11 @@ export class PlayRunner {
     this.emit({ type: 'play_start', play: this.play.name, hosts: this.allHosts, batches });
     if (this.allHosts.length === 0) {
       this.emit({ type: 'play_end', play: this.play.name });
-      return;
+      return false;
     }
     const maxFailPct = this.play.keywords.max_fail_percentage !== undefined ? Number(this.templar.renderData(this.play.keywords.max_fail_percentage, playVars, this.play.pos)) : undefined;
     const maxFail = this.play.keywords.max_fail !== undefined ? Number(this.templar.renderData(this.play.keywords.max_fail, playVars, this.play.pos)) : undefined;
+    let endsPlaybook = false;
     for (const batch of batches) {
       if (this.endPlay || this.run.interrupted()) break;
       this.batch = batch;
@@ -129,10 +134,15 @@ export class PlayRunner {
         await this.runBatch(maxFailPct, maxFail);
       } catch (err) {
         if (!(err instanceof PlayEnded)) throw err;
+        endsPlaybook = true;
+        break;
       }
-      // a batch where every host failed ends the play, as in Ansible
+      // a batch where every host failed ends the play, and the playbook, as in Ansible
       const failedInBatch = batch.filter((h) => this.hosts.of(h).failed || this.hosts.of(h).unreachable).length;
-      if (failedInBatch === batch.length) break;
+      if (failedInBatch === batch.length) {
+        endsPlaybook = true;
+        break;
+      }
     }
     for (const h of this.allHosts) {
       const s = this.hosts.of(h);
@@ -140,6 +150,7 @@ export class PlayRunner {
       if (s.unreachable) this.run.unreachableHosts.add(h);
     }
     this.emit({ type: 'play_end', play: this.play.name });
+    return endsPlaybook;
   }
 
   private async runBatch(maxFailPct: number | undefined, maxFail: number | undefined): Promise<void> {

@@ -272,7 +272,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
       const hosts = selection.hosts.filter((h) => !run.failedHosts.has(h) && !run.unreachableHosts.has(h));
       for (const h of hosts) allHosts.add(h);
       current = new PlayRunner(play, store, templar, env, { tags: { only: options.tags ?? [], skip: options.skipTags ?? [] }, forks: options.forks ?? 20, forceHandlers: Boolean(options.forceHandlers), ...(options.startAtTask ? { startAtTask: options.startAtTask } : {}), ...(cliKeywords ? { defaults: cliKeywords } : {}) }, run, emit);
-      await current.runPlay(hosts);
+      // a play whose batch failed whole, or that its failure rules stopped, ends the playbook (Ansible's break_play)
+      if (await current.runPlay(hosts)) break;
     }
   } finally {
     roundTrips = Object.fromEntries(pool.roundTrips());

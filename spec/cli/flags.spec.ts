@@ -6,12 +6,11 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ansibleEnv } from '../modules/ansible.js';
-
-const cli = new URL('../../dist/cli/typebook.js', import.meta.url).pathname;
+import { ansibleOutcomes, cli, typebookOutcomes, type Outcomes } from './oracle.js';
 
 const INVENTORY = `all:
   hosts:
@@ -50,8 +49,6 @@ const PLAYBOOK = `- name: flags only
       command: whoami
 `;
 
-type Outcomes = Record<string, string>;
-
 describe('connection flags as ansible-playbook means them', function () {
   this.timeout(120_000);
   let dir: string;
@@ -64,44 +61,19 @@ describe('connection flags as ansible-playbook means them', function () {
 
   const flags = ['-c', 'local', '-b', '--become-user', 'nobody', '-u', 'someone'];
 
-  function ansible(): Outcomes {
-    const run = spawnSync('ansible-playbook', ['-i', join(dir, 'inventory.yml'), join(dir, 'site.yml'), ...flags], {
-      encoding: 'utf8',
-      timeout: 100_000,
-      env: { ...ansibleEnv(), ANSIBLE_STDOUT_CALLBACK: 'json', ANSIBLE_PIPELINING: 'True', ANSIBLE_HOST_KEY_CHECKING: 'False' },
-    });
-    type Report = { plays: { play: { name: string }; tasks: { hosts: Record<string, { unreachable?: boolean; failed?: boolean; stdout?: string }> }[] }[] };
-    const report = JSON.parse(run.stdout) as Report;
-    const out: Outcomes = {};
-    for (const p of report.plays) {
-      for (const [host, r] of Object.entries(p.tasks[0]?.hosts ?? {})) out[`${p.play.name}/${host}`] = r.unreachable ? 'unreachable' : r.failed ? 'failed' : `ok ${r.stdout}`;
-    }
-    return out;
-  }
-
-  function typebook(): Outcomes {
-    const events = join(dir, 'events.jsonl');
-    spawnSync(process.execPath, [cli, 'run', join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), ...flags, '--no-host-key-checking', '--json', events], { encoding: 'utf8', timeout: 100_000 });
-    const out: Outcomes = {};
-    let play = '';
-    for (const line of readFileSync(events, 'utf8').trim().split('\n')) {
-      const e = JSON.parse(line) as { type: string; play?: string; host?: string; status?: string; result?: { stdout?: string } };
-      if (e.type === 'play_start') play = e.play!;
-      if (e.type === 'host_result') out[`${play}/${e.host}`] = e.status === 'unreachable' ? 'unreachable' : e.status === 'failed' ? 'failed' : `ok ${e.result?.stdout}`;
-    }
-    return out;
-  }
+  const ansible = (): Outcomes => ansibleOutcomes(['-i', join(dir, 'inventory.yml'), join(dir, 'site.yml'), ...flags], { ANSIBLE_PIPELINING: 'True', ANSIBLE_HOST_KEY_CHECKING: 'False' });
+  const typebook = (): Outcomes => typebookOutcomes([join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), ...flags, '--no-host-key-checking']);
 
   it('-c local -b --become-user nobody -u someone: each host as Ansible runs it', () => {
     const theirs = ansible();
     // the flags apply where nothing else is said; a host variable or a play keyword wins over them
     expect(theirs).to.deep.equal({
-      'flags only/plain': 'ok nobody',
-      'flags only/sshvar': 'unreachable',
-      'flags only/nobecome': 'ok root',
-      'become keyword/plain': 'ok root',
-      'keyword under a variable/nobecome': 'ok root',
-      'connection keyword/plain': 'unreachable',
+      'flags only/who/plain': 'ok nobody',
+      'flags only/who/sshvar': 'unreachable',
+      'flags only/who/nobecome': 'ok root',
+      'become keyword/who/plain': 'ok root',
+      'keyword under a variable/who/nobecome': 'ok root',
+      'connection keyword/who/plain': 'unreachable',
     });
     expect(typebook()).to.deep.equal(theirs);
   });
