@@ -55,7 +55,8 @@ export async function runCommand(args: CommandArgs, ctx: ModuleContext): Promise
   if (args.removes !== undefined && !(await globExists(ctx, args.removes))) {
     return { changed: false, cmd: shown, rc: 0, stdout: `skipped, since ${args.removes} does not exist`, stdout_lines: [`skipped, since ${args.removes} does not exist`], stderr: '', stderr_lines: [], msg: 'Did not run command since path does not exist' };
   }
-  if (ctx.check) return { changed: false, skipped: true, msg: 'Command would have run if not in check mode' };
+  // Ansible 2.14's result, so that a task reading the registered rc or stdout goes on in check mode
+  if (ctx.check) return { changed: false, skipped: true, msg: 'Command would have run if not in check mode', cmd: shown, rc: 0, stdout: '', stderr: '', stdout_lines: [], stderr_lines: [], start: null, end: null, delta: null };
 
   const stdin = args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? '' : '\n');
   const command = args.shell
