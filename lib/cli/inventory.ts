@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { formatProblem, problem, ProblemError, type Problem } from '../source/index.js';
 import { hostVarsForOutput, inventoryGraph, inventoryList, loadInventory, pythonJson } from '../inventory/index.js';
+import { findAnsibleConfig, readAnsibleConfig } from './ansible-cfg.js';
 
 interface InventoryFlags {
   inventory: string[];
@@ -43,6 +44,9 @@ export function registerInventoryCommand(program: Command): void {
       if (actions.length !== 1) {
         throw new Error(actions.length === 0 ? 'no action: use one of --list, --host NAME, --graph [GROUP], --list-hosts PATTERN' : 'use only one of --list, --host, --graph, --list-hosts');
       }
+      // as ansible-inventory: without -i, ansible.cfg's inventory
+      const cfgFile = flags.inventory.length === 0 ? findAnsibleConfig() : undefined;
+      if (cfgFile !== undefined) flags.inventory = readAnsibleConfig(cfgFile).inventory ?? [];
       const { inventory, problems } = await loadInventory(flags.inventory);
       if (flags.inventory.length === 0) problems.push(problem(commandLine, 'No inventory was parsed (no -i), only implicit localhost is available', { severity: 'warning' }));
       if (problems.some((p) => p.severity === 'error')) throw new ProblemError(problems);

@@ -11,6 +11,7 @@ import { connectionKind } from '../connection/index.js';
 import { jsonRenderer, lineRenderer, treeRenderer } from '../output/index.js';
 import { formatProblem, parseYaml, problem, ProblemError, type Problem } from '../source/index.js';
 import { promptSecret } from './prompt.js';
+import { findAnsibleConfig, readAnsibleConfig } from './ansible-cfg.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const collectList = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -110,6 +111,31 @@ function addRunOptions(command: Command): Command {
     .option('--no-host-key-checking', 'do not verify SSH host keys (explicit, never the default)');
 }
 
+/** The flags with ansible.cfg's settings where the command line gave none (the command line wins, as in Ansible). */
+function withAnsibleConfig<T extends Partial<RunFlags>>(flags: T, command: Command): T {
+  const file = findAnsibleConfig();
+  if (file === undefined) return flags;
+  const cfg = readAnsibleConfig(file);
+  if (cfg.problems.length > 0) throw new ProblemError(cfg.problems);
+  if (cfg.ignored.length > 0) process.stderr.write(`[WARNING]: ${file}: typebook does not use ${cfg.ignored.join(', ')}\n`);
+  const unset = (name: keyof RunFlags) => command.getOptionValueSource(name) !== 'cli';
+  const out: Partial<RunFlags> = { ...flags };
+  if (cfg.inventory && unset('inventory')) out.inventory = cfg.inventory;
+  if (cfg.rolesPath && unset('rolesPath')) out.rolesPath = cfg.rolesPath;
+  if ('forks' in flags && cfg.forks !== undefined && unset('forks')) out.forks = String(cfg.forks);
+  if ('forks' in flags) {
+    if (cfg.remoteUser !== undefined && unset('user')) out.user = cfg.remoteUser;
+    if (cfg.privateKeyFile !== undefined && unset('privateKey')) out.privateKey = cfg.privateKeyFile;
+    if (cfg.timeout !== undefined && unset('timeout')) out.timeout = String(cfg.timeout);
+    if (cfg.hostKeyChecking === false && unset('hostKeyChecking')) out.hostKeyChecking = false;
+    if (cfg.become !== undefined && unset('become')) out.become = cfg.become;
+    if (cfg.becomeUser !== undefined && unset('becomeUser')) out.becomeUser = cfg.becomeUser;
+    if (cfg.becomeMethod !== undefined && unset('becomeMethod')) out.becomeMethod = cfg.becomeMethod;
+    if (cfg.becomeAskPass !== undefined && unset('askBecomePass')) out.askBecomePass = cfg.becomeAskPass;
+  }
+  return out as T;
+}
+
 /** -b, --become-user, --become-method, -u, -c, --private-key as ansible-playbook means them; a bad value is a usage error. */
 function commandLineDefaults(flags: RunFlags): CommandLineDefaults | undefined {
   const out: CommandLineDefaults = {};
@@ -154,7 +180,8 @@ export function registerRunCommand(program: Command): void {
   addRunOptions(program.command('run'))
     .description('run a playbook, as ansible-playbook does')
     .argument('<playbook>', 'the playbook file')
-    .action(async (playbook: string, flags: RunFlags) => {
+    .action(async (playbook: string, given: RunFlags, command: Command) => {
+      const flags = withAnsibleConfig(given, command);
       if (flags.syntaxCheck || flags.listHosts || flags.listTasks) {
         const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath, extraVars: parseExtraVars(flags.extraVars), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) });
         for (const w of validated.problems) process.stderr.write(`[WARNING]: ${formatProblem(w)}\n`);
@@ -236,7 +263,8 @@ export function registerRunCommand(program: Command): void {
     .option('--roles-path <dir>', 'more directories to find roles in (repeatable)', collect, [])
     .option('-e, --extra-vars <vars>', 'extra variables as the run would get them: key=value, JSON/YAML, or @file (repeatable)', collect, [])
     .option('-l, --limit <pattern>', 'only the hosts the run would have')
-    .action(async (playbook: string, flags: { inventory: string[]; rolesPath: string[]; extraVars: string[]; limit?: string }) => {
+    .action(async (playbook: string, given: { inventory: string[]; rolesPath: string[]; extraVars: string[]; limit?: string }, command: Command) => {
+      const flags = withAnsibleConfig(given, command);
       const validated = await validateRun({ playbook, inventory: flags.inventory, rolesPath: flags.rolesPath, extraVars: parseExtraVars(flags.extraVars), ...(flags.limit !== undefined ? { limit: flags.limit } : {}) });
       for (const w of validated.problems) process.stderr.write(`${formatProblem(w)}\n`);
       process.stdout.write(`${playbook}: valid (${validated.playbook.plays.length} play${validated.playbook.plays.length === 1 ? '' : 's'})\n`);
