@@ -197,7 +197,7 @@ export function registerRunCommand(program: Command): void {
       // with --json -, standard output carries only the JSON lines: what people read goes to standard error
       const human = flags.json === '-' ? process.stderr : process.stdout;
       const humanColor = !process.env.NO_COLOR && human.isTTY === true;
-      const tree = human.isTTY ? treeRenderer({ stream: human, color: humanColor, diff: Boolean(flags.diff) }) : undefined;
+      const tree = human.isTTY ? treeRenderer({ stream: human, color: humanColor, diff: Boolean(flags.diff), verbosity: flags.verbose }) : undefined;
       listeners.push(tree ? tree.onEvent : lineRenderer({ write: (t) => human.write(t), color: humanColor, verbosity: flags.verbose, diff: Boolean(flags.diff) }));
       let jsonStream: NodeJS.WritableStream | undefined;
       if (flags.json) {

@@ -77,7 +77,7 @@ export function lineRenderer(options: LineRendererOptions): (event: RunEvent) =>
 }
 
 /** what an ok result shows: debug's message or variable; everything at -v */
-function showResult(result: Record<string, unknown>, verbosity: number): string | undefined {
+export function showResult(result: Record<string, unknown>, verbosity: number): string | undefined {
   if (verbosity > 0) {
     const { changed: _c, failed: _f, ...rest } = result;
     return Object.keys(rest).length > 0 ? JSON.stringify(rest) : undefined;

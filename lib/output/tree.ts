@@ -8,6 +8,7 @@
 import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { RunEvent } from '../engine/events.js';
 import { formatProblem } from '../source/index.js';
+import { showResult } from './lines.js';
 import { banner, colorizer, recapLines, summaryLine } from './recap.js';
 import { unifiedDiff } from './diff.js';
 import { printable } from './printable.js';
@@ -75,6 +76,8 @@ export interface TreeRendererOptions {
   stream: NodeJS.WriteStream;
   color: boolean;
   diff: boolean;
+  /** -v count: what a result shows, as the line output shows it */
+  verbosity?: number;
 }
 
 export interface TreeRenderer {
@@ -104,12 +107,14 @@ export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
         const slots = new Map<string, HostSlot>(event.hosts.map((h) => [h, { done: deferred(), title: h, skip: false, output: [] }]));
         hosts = slots;
         const title = `${event.handler ? 'RUNNING HANDLER' : 'TASK'} [${event.task}]`;
+        // what the line output prints under a result (diffs, debug messages, loop items) stays under its host
         const subtasks: ListrTask[] = [...slots.values()].map((slot) => ({
           title: slot.title,
           task: async (_ctx, task) => {
             await slot.done.promise;
-            task.title = slot.title;
-            if (slot.output.length > 0) task.output = slot.output.join('\n');
+            // under the title rather than as listr's task output, which a task that settles before the first
+            // draw would lose
+            task.title = [slot.title, ...slot.output.flatMap((o) => o.split('\n')).map((line) => `  ${line}`)].join('\n');
             if (slot.skip) task.skip(slot.title);
           },
         }));
@@ -125,10 +130,13 @@ export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
         const slot = hosts.get(event.host);
         if (!slot) break;
         const item = event.item !== undefined ? ` (item=${printable(typeof event.item === 'string' ? event.item : JSON.stringify(event.item))})` : '';
+        const shown = event.status === 'ok' || event.status === 'changed' ? showResult(event.result, options.verbosity ?? 0) : undefined;
         if (event.item !== undefined) {
-          slot.output.push(`${event.status}${item}`);
+          const failure = event.status === 'failed' && event.message ? `: ${printable(event.message)}` : '';
+          slot.output.push(`${event.status}${item}${shown ? ` => ${printable(shown)}` : ''}${failure}`);
           break;
         }
+        if (shown) slot.output.push(printable(shown));
         const target = event.delegatedTo ? `${event.host} -> ${event.delegatedTo}` : event.host;
         if (event.diff && options.diff) slot.output.push(...event.diff.map((d) => unifiedDiff(d, options.color).trimEnd()).filter((d) => d !== ''));
         switch (event.status) {
