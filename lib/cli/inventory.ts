@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { formatProblem, problem, ProblemError, type Problem } from '../source/index.js';
-import { hostVarsForOutput, inventoryGraph, inventoryList, loadInventory, pythonJson } from '../inventory/index.js';
+import { hostVarsForOutput, inventoryGraph, inventoryList, inventoryYaml, loadInventory, pythonJson } from '../inventory/index.js';
 import { findAnsibleConfig, readAnsibleConfig } from './ansible-cfg.js';
 
 interface InventoryFlags {
@@ -15,6 +15,7 @@ interface InventoryFlags {
   vars?: boolean;
   listHosts?: string;
   limit?: string;
+  yaml?: boolean;
 }
 
 const commandLine = { file: '<command line>', line: 0, col: 0 };
@@ -33,6 +34,7 @@ export function registerInventoryCommand(program: Command): void {
     .description('show an inventory as Ansible sees it: a drop-in for ansible-inventory (YAML inventories)')
     .option('-i, --inventory <source>', 'inventory file, directory, or host list "h1,h2," (repeatable)', collect, [])
     .option('--list', 'all groups and hosts with their variables, as JSON')
+    .option('-y, --yaml', 'with --list: as YAML, the group tree as ansible-inventory -y writes it')
     .option('--host <name>', 'the variables of one host, as JSON')
     .option('--graph [group]', 'the tree of groups and hosts (from GROUP, default all)')
     .option('--vars', 'with --graph: show variables too')
@@ -53,7 +55,9 @@ export function registerInventoryCommand(program: Command): void {
       printWarnings(problems);
 
       let out: string;
-      if (flags.list) {
+      if (flags.list && flags.yaml) {
+        out = inventoryYaml(inventory).trimEnd();
+      } else if (flags.list) {
         out = pythonJson(inventoryList(inventory));
       } else if (flags.host !== undefined) {
         const selected = inventory.select(flags.host, { at: commandLine });

@@ -11,6 +11,6 @@ export { selectHosts, splitHostPattern, orderPatterns, type SelectOptions, type 
 export { expandHostRange, expandHostKey, parseAddress, isIpAddress, localhostNames } from './address.js';
 export { loadVarsDir, findVarsFiles, type VarsDir } from './vars-files.js';
 export { combineVars } from './merge.js';
-export { inventoryList, inventoryGraph, hostVarsForOutput, groupVarsForOutput, pythonJson, pythonRepr, pythonStr, internalVars } from './output.js';
+export { inventoryList, inventoryYaml, inventoryYamlData, inventoryGraph, hostVarsForOutput, groupVarsForOutput, pythonJson, pythonRepr, pythonStr, internalVars } from './output.js';
 export { inventorySchema } from './schema.js';
 export type { Vars, VarLayer, InventoryGroup, InventoryHost } from './types.js';

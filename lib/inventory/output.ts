@@ -9,6 +9,7 @@ import { combineVars } from './merge.js';
 import type { Inventory } from './inventory.js';
 import type { Vars } from './types.js';
 import { pythonStringRepr } from '../ansible/index.js';
+import { stringify } from 'yaml';
 
 /** Variables ansible-inventory leaves out of its output (its INTERNAL_VARS): magic variables, not inventory data. */
 export const internalVars: ReadonlySet<string> = new Set([
@@ -120,6 +121,41 @@ export function inventoryList(inv: Inventory): Record<string, unknown> {
   }
   put(out, '_meta', { hostvars });
   return out;
+}
+
+/**
+ * The data of `ansible-inventory --list -y` (its yaml_inventory): the group tree from `all`, each group with its
+ * children and its hosts, a host's variables given at its first appearance only, empty keys left out.
+ */
+export function inventoryYamlData(inv: Inventory): Record<string, unknown> {
+  const seen = new Set<string>();
+  const put = (obj: Record<string, unknown>, key: string, value: unknown): void => {
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  };
+  const format = (name: string): Record<string, unknown> => {
+    const group = inv.groups.get(name)!;
+    const entry: Record<string, unknown> = {};
+    const children: Record<string, unknown> = {};
+    for (const kid of group.children) if (kid !== 'all') put(children, kid, format(kid));
+    const hosts: Record<string, unknown> = {};
+    if (name !== 'all') {
+      for (const host of group.hosts) {
+        put(hosts, host, seen.has(host) ? {} : hostVarsForOutput(inv, host));
+        seen.add(host);
+      }
+    }
+    if (Object.keys(children).length > 0) entry.children = children;
+    if (Object.keys(hosts).length > 0) entry.hosts = hosts;
+    return entry;
+  };
+  const top: Record<string, unknown> = {};
+  put(top, 'all', format('all'));
+  return top;
+}
+
+/** `ansible-inventory --list -y`: inventoryYamlData as YAML that PyYAML reads back to the same data, keys sorted. */
+export function inventoryYaml(inv: Inventory): string {
+  return stringify(inventoryYamlData(inv), { version: '1.1', sortMapEntries: true, indentSeq: false, lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** `ansible-inventory --graph [GROUP] [--vars]`, without the final newline. */

@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { hostVarsForOutput, inventoryGraph, inventoryList, loadInventory, pythonJson, splitHostPattern, type Inventory } from '../../lib/inventory/index.js';
+import { hostVarsForOutput, inventoryGraph, inventoryList, inventoryYaml, loadInventory, pythonJson, splitHostPattern, type Inventory } from '../../lib/inventory/index.js';
 import { globToRegExp } from '../../lib/ansible/index.js';
-import type { Problem } from '../../lib/source/index.js';
+import { parseYaml, type Problem } from '../../lib/source/index.js';
 import { ansibleAvailable, inventoryArgs, oracle, oracleRequired, oracleSelect, removeOracleHome, type OracleSelection, type Run } from './oracle.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/inventory/', import.meta.url));
@@ -164,6 +164,7 @@ describe('inventory: typebook against ansible-core 2.14', function () {
   const list = (c: Case): Promise<Run> => oracle('ansible-inventory', [...inventoryArgs(c.sources), '--list']);
   const graph = (c: Case, vars: boolean): Promise<Run> => oracle('ansible-inventory', [...inventoryArgs(c.sources), '--graph', ...(vars ? ['--vars'] : [])]);
   const host = (c: Case, name: string): Promise<Run> => oracle('ansible-inventory', [...inventoryArgs(c.sources), '--host', name]);
+  const yamlList = (c: Case): Promise<Run> => oracle('ansible-inventory', [...inventoryArgs(c.sources), '--list', '-y']);
   /** Loads the case and starts all its oracle calls (they queue in the pool); the tests then await their own. */
   const start = (c: Case): Promise<Started> => {
     let pending = started.get(c);
@@ -174,6 +175,7 @@ describe('inventory: typebook against ansible-core 2.14', function () {
         const selections = oracleSelect(c.sources, queries);
         selections.catch(() => undefined);
         void list(c);
+        void yamlList(c);
         if (c.graph) {
           void graph(c, false);
           void graph(c, true);
@@ -204,6 +206,14 @@ describe('inventory: typebook against ansible-core 2.14', function () {
         const ours = pythonJson(inventoryList(inv)) + '\n';
         expect(JSON.parse(ours)).to.deep.equal(JSON.parse(theirs.stdout));
         expect(ours).to.equal(theirs.stdout);
+      });
+
+      it('--list -y: the same group tree and host variables, read back as YAML', async function () {
+        const theirs = await yamlList(c);
+        expect(theirs.code, theirs.stderr).to.equal(0);
+        // read back as Ansible's PyYAML reads YAML (`y` stays a string)
+        const read = (text: string): unknown => parseYaml(text, '<yaml>').value;
+        expect(read(inventoryYaml(inv))).to.deep.equal(read(theirs.stdout));
       });
 
       // a fixture lists the hosts worth a --host call, and whether its --graph is compared (each costs an ansible call)
