@@ -41,6 +41,8 @@ interface Tokenizer {
   current(): string;
   isFinished(): boolean;
   _parseString(delimiter: string): string;
+  _matches(text: string): boolean;
+  _extractString(text: string): string | null;
 }
 
 interface Parser {
@@ -56,6 +58,7 @@ interface Parser {
   parsePrimary(noPostfix?: boolean): Node;
   parsePostfix(node: Node): Node;
   parseAggregate(): Node | null;
+  parseFilter(node: Node): Node;
   parseSignature(tolerant?: boolean, noParens?: boolean): Node;
   parseCompare(): Node;
   parseConcat(): Node;
@@ -87,6 +90,8 @@ const T = {
   symbol: lexer.TOKEN_SYMBOL!,
   operator: lexer.TOKEN_OPERATOR!,
   tilde: lexer.TOKEN_TILDE!,
+  pipe: lexer.TOKEN_PIPE!,
+  comma: lexer.TOKEN_COMMA!,
   comment: lexer.TOKEN_COMMENT!,
   leftParen: lexer.TOKEN_LEFT_PAREN!,
   leftBracket: lexer.TOKEN_LEFT_BRACKET!,
@@ -189,6 +194,8 @@ function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): 
   tokens.nextToken = () => {
     const tok = nextToken();
     if (!tok) return tok;
+    // a trailing comma in a list or dict literal, which Jinja allows and nunjucks refuses
+    if (tok.type === T.comma && /^\s*[\]}]/.test(tokens.str.slice(tokens.index))) return tokens.nextToken();
     if (tok.type === T.blockStart) inBlock = true;
     else if (tok.type === T.blockEnd || tok.type === T.variableStart) inBlock = false;
     else if (tok.type === T.leftCurly) braces++;
@@ -261,10 +268,12 @@ function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): 
           // `x.y` looks for an attribute (a method) before a key, `x['y']` the other way round
           node.dot = true;
         } else if (val?.type === T.int || val?.type === T.float) {
-          // `x.0` is x[0]; the lexer reads `x.0.1` as `x` `.` `0.1`
+          // `x.0` is x[0]; the lexer reads `x.0.1` as `x` `.` `0.1`, and `x.0.name` as `x` `.` `0.` `name`
           for (const part of val.value.split('.')) {
+            if (part === '') continue;
             node = makeNode('LookupVal', tok.lineno, tok.colno, node, makeNode('Literal', val.lineno, val.colno, Number.parseInt(part, 10)));
           }
+          if (val.value.endsWith('.')) this.pushToken({ type: T.operator, value: '.', lineno: val.lineno, colno: val.colno + val.value.length - 1 });
         } else {
           this.fail(`expected a name after '.', got ${val ? `'${val.value}'` : 'end of template'}`, val?.lineno ?? tok.lineno, val?.colno ?? tok.colno);
         }
@@ -291,7 +300,9 @@ function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): 
     } else args = makeNode('NodeList', nameTok.lineno, nameTok.colno, []);
     const test = makeNode('FunCall', nameTok.lineno, nameTok.colno, makeNode('Symbol', nameTok.lineno, nameTok.colno, name), args);
     const is = makeNode('Is', node.lineno, node.colno, node, test);
-    return negated ? makeNode('Not', node.lineno, node.colno, is) : is;
+    const result = negated ? makeNode('Not', node.lineno, node.colno, is) : is;
+    // Jinja chains filters after a test: `x is defined | bool` is bool(x is defined)
+    return this.peekToken()?.type === T.pipe ? this.parseFilter(result) : result;
   };
 
   // Jinja's precedence: parseConcat is what nunjucks' comparison level calls for its operands.
@@ -317,12 +328,27 @@ export interface ParseOptions {
 const cache = new Map<string, Node>();
 const cacheLimit = 5000;
 
+/** A `#}` outside a comment is text, as in Jinja (nunjucks refuses it): it ends only a comment that was opened. */
+function textCommentEnds(tokens: Tokenizer): void {
+  let inComment = false;
+  const matches = tokens._matches.bind(tokens);
+  const extract = tokens._extractString.bind(tokens);
+  tokens._matches = (text: string) => (text === '#}' && !inComment ? false : matches(text));
+  tokens._extractString = (text: string) => {
+    const found = extract(text);
+    if (found !== null && text === '{#') inComment = true;
+    if (found !== null && text === '#}') inComment = false;
+    return found;
+  };
+}
+
 /** Parses a template (cached by text); throws TemplateSyntaxError with the place of the mistake. */
 export function parseTemplate(text: string, options: ParseOptions = { trimBlocks: true }): Node {
   const key = (options.trimBlocks ? 't' : 'n') + text;
   const hit = cache.get(key);
   if (hit) return hit;
   const tokens = lexer.lex(text, { trimBlocks: options.trimBlocks, lstripBlocks: false });
+  textCommentEnds(tokens);
   const parser = new nunjucks.parser.Parser(tokens);
   installJinjaSyntax(parser, tokens, options.trimBlocks);
   let root: Node;
