@@ -3,6 +3,9 @@
  * playbooks use most), by collection: so that a task naming one typebook lacks is told so, rather than given an
  * unrelated "did you mean". spec/modules/ansible-modules.spec.ts keeps the list equal to Debian's.
  */
+import { Type } from '@sinclair/typebox';
+import { defineModule, type ModuleDefinition } from './module.js';
+
 export const ansibleModules: Readonly<Record<string, string>> = {
   'ansible.builtin':
     'add_host apt apt_key apt_repository assemble assert async_status async_wrapper blockinfile command ' +
@@ -219,4 +222,28 @@ export function unsupportedModuleMessage(name: string): string | undefined {
   const fqcn = ansibleModule(name);
   if (fqcn === undefined) return undefined;
   return `'${name}' is an Ansible module${fqcn === name ? '' : ` (${fqcn})`} that typebook does not support yet`;
+}
+
+const unsupported = new Map<string, ModuleDefinition>();
+
+/**
+ * A task whose module is an Ansible module typebook lacks, kept because a `when` guards it: Ansible never runs it
+ * where the condition is false, and neither does typebook; where it holds, the task fails saying so.
+ */
+export function unsupportedModule(name: string): ModuleDefinition | undefined {
+  const message = unsupportedModuleMessage(name);
+  if (message === undefined) return undefined;
+  let module = unsupported.get(name);
+  if (!module) {
+    module = defineModule({
+      name,
+      aliases: [],
+      description: message,
+      onController: true,
+      args: Type.Object({}, { additionalProperties: true }),
+      run: async () => ({ changed: false, failed: true, msg: message }),
+    });
+    unsupported.set(name, module);
+  }
+  return module;
 }

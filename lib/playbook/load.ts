@@ -18,7 +18,7 @@ import { handlerKeywords, includeNames, playKeywords, taskKeywords, type SchemaK
 import type { ArgumentOption, ArgumentSpec, Block, IncludeRole, IncludeTasks, InheritedKeywords, Play, PlayKeywords, Playbook, RoleInstance, Task, TaskItem, TaskKeywords, Vars, VarsFile } from './types.js';
 import { validateDocument } from './validate.js';
 import { checkRoleArguments } from './argument-specs.js';
-import { unsupportedModuleMessage } from '../modules/ansible-modules.js';
+import { unsupportedModule, unsupportedModuleMessage } from '../modules/ansible-modules.js';
 
 export interface LoadOptions {
   /** extra role directories (--roles-path) */
@@ -221,6 +221,12 @@ class Loader {
     if (actions.length > 1) {
       this.report(keyPositionOf(raw, actions[1]!), `a task has one module, this one has ${actions.length}: ${actions.map((a) => `'${a}'`).join(', ')}`, { hint: 'split it into separate tasks' });
       return undefined;
+    }
+    const guardedUnsupported = actions.length === 0 && unknownKeys.length === 1 && raw.when !== undefined ? unsupportedModule(unknownKeys[0]!) : undefined;
+    if (guardedUnsupported) {
+      // validation warned about it; the task fails only where its condition holds
+      const args = isPlainObject(raw[unknownKeys[0]!]) ? (raw[unknownKeys[0]!] as Vars) : {};
+      return { kind: 'task', ...common, module: guardedUnsupported, action: unknownKeys[0]!, args, keywords: taskKeywordsOf(raw, pos, (at, message) => this.report(at, message)) };
     }
     if (actions.length === 0) {
       // an unknown key was already reported by the schema (with "did you mean"); say more only when there was none

@@ -13,6 +13,7 @@ import { didYouMean, keyPositionOf, positionAt, problem, type Problem } from '..
 import { includeKeywords, unsupportedKeywords, type SchemaKind } from './schema.js';
 import { documentValidator } from './validators.js';
 import { unsupportedModuleMessage } from '../modules/ansible-modules.js';
+import { isPlainObject } from '../modules/coerce.js';
 
 export { schemaValidator } from './validators.js';
 
@@ -179,6 +180,8 @@ function explainOne(error: ErrorObject, root: unknown, path: (string | number)[]
       const hint = didYouMean(key, known);
       if (context === 'a task' || context === 'a handler') {
         const unsupported = unsupportedModuleMessage(key);
+        // under a `when`, as Ansible would skip it where the condition is false: a warning, and the task fails where it holds
+        if (unsupported && isPlainObject(container) && container.when !== undefined) return problem(pos, `${unsupported}: the task fails where its condition holds`, { severity: 'warning' });
         if (unsupported) return problem(pos, unsupported);
         return problem(pos, `unknown key '${key}' in ${context}: neither a task keyword nor a module typebook has`, hint ? { hint } : {});
       }
