@@ -573,6 +573,29 @@ def('dict2items', (_c, v, a, k) => {
     return item;
   });
 });
+// Ansible's comment filter (plugins/filter/core.py), for template headers: `{{ ansible_managed | comment }}`
+const commentStyles: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  plain: { decoration: '# ' },
+  erlang: { decoration: '% ' },
+  c: { decoration: '// ' },
+  cblock: { beginning: '/*', decoration: ' * ', end: ' */' },
+  xml: { beginning: '<!--', decoration: ' - ', end: '-->' },
+};
+def('comment', (_c, v, a, k) => {
+  const styleName = text(opt(a, k, 0, 'style', 'plain'));
+  const style = commentStyles[styleName];
+  if (!style) throw new TemplateRuntimeError(`comment: unknown style '${styleName}' (expected one of ${Object.keys(commentStyles).join(', ')})`);
+  const prepostfix = k.decoration !== undefined ? text(k.decoration) : style.decoration!;
+  const p: Record<string, unknown> = { newline: '\n', beginning: '', prefix: prepostfix.trimEnd(), prefix_count: 1, decoration: '', postfix: prepostfix.trimEnd(), postfix_count: 1, end: '', ...style, ...k };
+  const nl = text(p.newline);
+  const decoration = text(p.decoration);
+  const beginning = p.beginning ? `${text(p.beginning)}${nl}` : '';
+  const prefix = p.prefix ? (p.prefix !== nl ? `${text(p.prefix)}${nl}` : nl).repeat(Number(p.prefix_count)) : '';
+  const body = `${decoration}${text(v).split(nl).join(`${nl}${decoration}`)}`.split(`${decoration}${nl}`).join(`${decoration.trimEnd()}${nl}`);
+  const postfix = ['', ...Array.from({ length: Number(p.postfix_count) }, () => text(p.postfix))].join(nl);
+  const end = p.end ? `${nl}${text(p.end)}` : '';
+  return `${beginning}${prefix}${body}${postfix}${end}`;
+});
 def('items2dict', (_c, v, a, k) => {
   const keyName = text(opt(a, k, 0, 'key_name', 'key'));
   const valueName = text(opt(a, k, 1, 'value_name', 'value'));
