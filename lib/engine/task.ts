@@ -16,6 +16,7 @@ import { formatProblem, positionOf, type SourcePos } from '../source/index.js';
 import { TemplateError, type Templar } from '../template/index.js';
 import type { HostStatus } from './events.js';
 import { ansibleBoolean } from '../ansible/index.js';
+import { becomeFromSettings, settingsFromVars, type ConnectionSettings } from '../connection/index.js';
 import { hostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 
@@ -376,18 +377,13 @@ export class TaskRunner {
    * keywords (task, block, play, then the command line's -b...). `hostVars`: whose ansible_become* count.
    */
   private become(keywords: EffectiveKeywords, hostVars: Vars, vars: Vars, where: SourcePos): Become | undefined {
-    const own = hostVars.ansible_become;
-    const on = own !== undefined && own !== null ? (ansibleBoolean(own) ?? false) : keywords.become !== undefined && flag(this.env.templar, keywords.become, vars, where);
-    if (!on) return undefined;
-    const user = hostVars.ansible_become_user ?? (keywords.become_user !== undefined ? this.env.templar.renderData(keywords.become_user, vars, where) : 'root');
-    const method = hostVars.ansible_become_method ?? keywords.become_method ?? 'sudo';
-    if (method !== 'sudo' && method !== 'su') throw new ConnectionError(this.hostOf(vars), 'become', `ansible_become_method ${JSON.stringify(method)} is not supported (expected sudo or su)`, { variable: 'ansible_become_method' });
-    const password = hostVars.ansible_become_password ?? hostVars.ansible_become_pass ?? this.env.becomePassword;
-    return { user: String(user), method, ...(typeof password === 'string' ? { password } : {}) };
-  }
-
-  private hostOf(vars: Vars): string {
-    return String(vars.inventory_hostname ?? 'localhost');
+    const fromKeywords: ConnectionSettings = {
+      ansible_become: keywords.become !== undefined && flag(this.env.templar, keywords.become, vars, where),
+      ...(keywords.become_user !== undefined ? { ansible_become_user: String(this.env.templar.renderData(keywords.become_user, vars, where)) } : {}),
+      ...(keywords.become_method !== undefined ? { ansible_become_method: keywords.become_method } : {}),
+      ...(this.env.becomePassword !== undefined ? { ansible_become_password: this.env.becomePassword } : {}),
+    };
+    return becomeFromSettings(String(vars.inventory_hostname ?? 'localhost'), { ...fromKeywords, ...settingsFromVars(hostVars) });
   }
 
   private environment(value: unknown, vars: Vars, where: SourcePos): Record<string, string> {
