@@ -54,15 +54,19 @@ export function innerScript(command: CommandSpec, options: InvocationOptions, st
   checkEnvNames(options.env);
   const steps: string[] = [];
   if (startMarker !== undefined) steps.push(`echo ${startMarker} $$`);
-  if (options.cwd !== undefined) steps.push(`cd -- ${shellQuote(options.cwd)}`);
   if (Object.keys(options.env ?? {}).length > 0) steps.push(`IFS= read -r typebook_env && eval "$(printf %s "$typebook_env" | base64 -d)" && unset typebook_env`);
+  steps.push(commandScript(command, options.cwd));
+  return `${SESSION_WATCHDOG}\n${steps.join(' && ')}`;
+}
+
+/** The part of the script that runs the command itself: cd to its directory, then exec it. */
+export function commandScript(command: CommandSpec, cwd: string | undefined): string {
+  const cd = cwd === undefined ? '' : `cd -- ${shellQuote(cwd)} && `;
   if ('argv' in command) {
     if (command.argv.length === 0) throw new TypeError('empty argv: nothing to run');
-    steps.push(`exec ${shellJoin(command.argv)}`);
-  } else {
-    steps.push(`exec /bin/sh -c ${shellQuote(command.shell)}`);
+    return `${cd}exec ${shellJoin(command.argv)}`;
   }
-  return `${SESSION_WATCHDOG}\n${steps.join(' && ')}`;
+  return `${cd}exec /bin/sh -c ${shellQuote(command.shell)}`;
 }
 
 /**
@@ -192,16 +196,11 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
     const keep = (stream: 'stdout' | 'stderr', chunk: Buffer): boolean => {
       kept[stream] += chunk.length;
       if (kept[stream] <= maxBytes) return true;
-      fail(new CommandStoppedError(host, `${options.what}: more than ${maxBytes / 1024 / 1024} MiB on ${stream}; the command was killed (typebook keeps at most that much of each output stream)`));
+      fail(tooMuchOutput(host, options.what, maxBytes, stream));
       return false;
     };
     let timer: NodeJS.Timeout | undefined;
-    const marker = invocation.startMarker === undefined ? undefined : Buffer.from(`${invocation.startMarker} `);
-    let started = marker === undefined;
-    let pid: number | undefined;
-    let pending = Buffer.alloc(0);
-    let prompts = 0;
-    let stderrText = '';
+    const start = new SessionStart(host, invocation, options.what, proc.stdin);
 
     const finish = (outcome: () => void): void => {
       if (settled) return;
@@ -213,7 +212,7 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
     const fail = (error: ConnectionError | CommandStoppedError): void => {
       if (failure !== undefined) return;
       failure = error;
-      proc.kill(pid);
+      proc.kill(start.pid);
       // the end is normally reported at once; a host that does not report it must not hold the caller
       setTimeout(() => finish(() => reject(error)), KILL_GRACE_MS).unref();
     };
@@ -226,51 +225,32 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
     };
 
     proc.stdout.on('data', (chunk: Buffer) => {
-      if (started) {
+      if (start.started) {
         if (keep('stdout', chunk)) stdoutChunks.push(chunk);
         return;
       }
-      pending = Buffer.concat([pending, chunk]);
-      const at = marker === undefined ? -1 : pending.indexOf(marker);
-      const eol = at < 0 ? -1 : pending.indexOf(0x0a, at);
-      if (at >= 0 && eol >= 0 && marker !== undefined) {
-        started = true;
-        pid = Number(pending.subarray(at + marker.length, eol).toString('latin1'));
-        const rest = pending.subarray(eol + 1);
-        if (rest.length > 0) stdoutChunks.push(rest);
-        pending = Buffer.alloc(0);
-        if (invocation.stdinAfterStart === true) sendStdin();
-        if (failure !== undefined) proc.kill(pid);
-      }
+      const rest = start.stdout(chunk);
+      if (rest === undefined) return;
+      if (rest.length > 0) stdoutChunks.push(rest);
+      if (invocation.stdinAfterStart === true) sendStdin();
+      if (failure !== undefined) proc.kill(start.pid);
     });
     proc.stderr.on('data', (chunk: Buffer) => {
-      if (started || invocation.passwordPrompt === undefined) {
+      if (start.started || invocation.passwordPrompt === undefined) {
         if (keep('stderr', chunk)) stderrChunks.push(chunk);
         return;
       }
-      stderrText += chunk.toString('utf8');
-      const seen = stderrText.split(invocation.passwordPrompt).length - 1;
-      while (prompts < seen) {
-        prompts += 1;
-        if (prompts === 1) {
-          proc.stdin.write(`${invocation.password ?? ''}\n`);
-        } else {
-          fail(new ConnectionError(host, 'become', `${options.what}: become (${invocation.becomeLabel}) failed: incorrect sudo password`));
-        }
-      }
+      const refused = start.stderr(chunk);
+      if (refused !== undefined) fail(refused);
     });
 
     if (invocation.stdinAfterStart !== true) sendStdin();
-    const onAbort = (): void => {
-      const reason: unknown = options.signal?.reason;
-      fail(new CommandStoppedError(host, `${options.what}: ${reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'interrupted'}; the command was killed`));
-    };
+    const onAbort = (): void => fail(interrupted(host, options.what, options.signal));
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        fail(new ConnectionError(host, 'timeout', `${options.what}: timed out after ${options.timeoutMs} ms; the command was killed`));
-      }, options.timeoutMs);
+      const timeoutMs = options.timeoutMs;
+      timer = setTimeout(() => fail(timedOut(host, options.what, timeoutMs)), timeoutMs);
     }
 
     proc.done.then(({ code, signal }) => finish(() => {
@@ -278,17 +258,81 @@ export function drive(host: string, proc: ProcessHandle, invocation: Invocation,
         reject(failure);
         return;
       }
-      if (!started) {
-        const said = scrub(stderrText + Buffer.concat(stderrChunks).toString('utf8'), invocation).trim();
-        const detail = said === '' ? '' : `: ${said}`;
-        reject(invocation.becomeLabel === undefined
-          ? new ConnectionError(host, 'other', `${options.what}: the host's shell did not start the command${detail}`)
-          : new ConnectionError(host, 'become', `${options.what}: become (${invocation.becomeLabel}) failed${detail}`));
+      if (!start.started) {
+        reject(start.notStarted(Buffer.concat(stderrChunks).toString('utf8')));
         return;
       }
       resolve({ rc: exitCode(code, signal), stdout: Buffer.concat(stdoutChunks), stderr: Buffer.concat(stderrChunks) });
     }), (error: unknown) => finish(() => reject(failure ?? error)));
   });
+}
+
+/**
+ * The first moments of a session: the start marker on stdout (with the shell's PID), and sudo's password
+ * prompt on stderr, answered once on stdin.
+ */
+export class SessionStart {
+  started: boolean;
+  pid: number | undefined;
+  private readonly marker: Buffer | undefined;
+  private pending = Buffer.alloc(0);
+  private prompts = 0;
+  private stderrText = '';
+
+  constructor(private readonly host: string, private readonly invocation: Invocation, private readonly what: string, private readonly stdin: Writable) {
+    this.marker = invocation.startMarker === undefined ? undefined : Buffer.from(`${invocation.startMarker} `);
+    this.started = this.marker === undefined;
+  }
+
+  /** Reads stdout before the start; once the marker line came, what followed it. */
+  stdout(chunk: Buffer): Buffer | undefined {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    const at = this.marker === undefined ? -1 : this.pending.indexOf(this.marker);
+    const eol = at < 0 ? -1 : this.pending.indexOf(0x0a, at);
+    if (at < 0 || eol < 0 || this.marker === undefined) return undefined;
+    this.started = true;
+    this.pid = Number(this.pending.subarray(at + this.marker.length, eol).toString('latin1'));
+    const rest = this.pending.subarray(eol + 1);
+    this.pending = Buffer.alloc(0);
+    return rest;
+  }
+
+  /** Reads stderr before the start: answers the first password prompt; a second one means a wrong password. */
+  stderr(chunk: Buffer): ConnectionError | undefined {
+    const prompt = this.invocation.passwordPrompt;
+    this.stderrText += chunk.toString('utf8');
+    if (prompt === undefined) return undefined;
+    const seen = this.stderrText.split(prompt).length - 1;
+    while (this.prompts < seen) {
+      this.prompts += 1;
+      if (this.prompts > 1) return new ConnectionError(this.host, 'become', `${this.what}: become (${this.invocation.becomeLabel}) failed: incorrect sudo password`);
+      this.stdin.write(`${this.invocation.password ?? ''}\n`);
+    }
+    return undefined;
+  }
+
+  /** Why the session ended before its command started, with what the host said (the password scrubbed). */
+  notStarted(laterStderr = ''): ConnectionError {
+    const said = scrub(this.stderrText + laterStderr, this.invocation).trim();
+    const detail = said === '' ? '' : `: ${said}`;
+    return this.invocation.becomeLabel === undefined
+      ? new ConnectionError(this.host, 'other', `${this.what}: the host's shell did not start the command${detail}`)
+      : new ConnectionError(this.host, 'become', `${this.what}: become (${this.invocation.becomeLabel}) failed${detail}`);
+  }
+}
+
+/* Why a command was killed on purpose: the same words whether a shell session or the host's executor ran it. */
+export function tooMuchOutput(host: string, what: string, maxBytes: number, stream: 'stdout' | 'stderr'): CommandStoppedError {
+  return new CommandStoppedError(host, `${what}: more than ${maxBytes / 1024 / 1024} MiB on ${stream}; the command was killed (typebook keeps at most that much of each output stream)`);
+}
+
+export function interrupted(host: string, what: string, signal: AbortSignal | undefined): CommandStoppedError {
+  const reason: unknown = signal?.reason;
+  return new CommandStoppedError(host, `${what}: ${reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'interrupted'}; the command was killed`);
+}
+
+export function timedOut(host: string, what: string, timeoutMs: number): ConnectionError {
+  return new ConnectionError(host, 'timeout', `${what}: timed out after ${timeoutMs} ms; the command was killed`);
 }
 
 /** Removes sudo's prompt and, in case a tool echoed it, the password from text shown to a person. */

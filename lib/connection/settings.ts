@@ -29,9 +29,11 @@ export interface ConnectionSettings {
   ansible_become_password?: string;
   /** the older name of ansible_become_password */
   ansible_become_pass?: string;
+  /** the host's Python, which runs the host's executor (see executor.ts); `auto*` means python3 on the PATH */
+  ansible_python_interpreter?: string;
 }
 
-const VARIABLES = ['ansible_connection', 'ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_become', 'ansible_become_user', 'ansible_become_method', 'ansible_become_password', 'ansible_become_pass'] as const;
+const VARIABLES = ['ansible_connection', 'ansible_host', 'ansible_ssh_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user', 'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file', 'ansible_ssh_common_args', 'ansible_ssh_extra_args', 'ansible_become', 'ansible_become_user', 'ansible_become_method', 'ansible_become_password', 'ansible_become_pass', 'ansible_python_interpreter'] as const;
 
 /**
  * A host's connection variables (rendered) as the connection layer takes them: the ssh plugin's older names
@@ -66,6 +68,8 @@ export interface SshOptions {
   sshConfigFile?: string;
   /** channels (commands, file transfers, sockets) open at once on one connection; default 8 (sshd's MaxSessions is 10) */
   maxChannels?: number;
+  /** false: every command in an SSH session of its own, never through the host's executor (see executor.ts) */
+  executor?: boolean;
   /** TCP connect + SSH handshake + authentication; default 10 s (Ansible's timeout) */
   connectTimeoutMs?: number;
   /** SSH keepalive interval; default 5 s; the connection is declared lost after keepaliveCountMax unanswered */

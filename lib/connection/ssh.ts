@@ -13,8 +13,9 @@ import type { AnyAuthMethod, Client as SshClient, ClientChannel, ConnectConfig, 
 const { Client, utils } = ssh2;
 type Client = SshClient;
 import {
-  buildInvocation, drive, invocationCommandLine, toRunResult, type ProcessHandle, type RawResult,
+  buildInvocation, drive, invocationCommandLine, SessionStart, toRunResult, type ProcessHandle, type RawResult,
 } from './command.js';
+import { Executor, executorCommand, EXECUTOR_READY } from './executor.js';
 import { HostOperationError } from './files.js';
 import {
   fingerprint, hostKeyAlgorithms, keyTypeLabel, keyTypeOf, knownHostName, knownHostsLine, loadKnownHosts,
@@ -51,11 +52,18 @@ export class SshConnection implements Connection {
   private identities: Identity[] | undefined;
   /** set once sshd refused stream-local forwarding while socat reached the same socket */
   private streamLocalRefused = false;
+  /**
+   * The host's executors, one per become user (see executor.ts); undefined for a become user where none can
+   * run (no python3): commands there each get a session of their own, as before.
+   */
+  private readonly executors = new Map<string, Promise<Executor | undefined>>();
+  private readonly pythonInterpreter: string | undefined;
 
   constructor(host: string, settings: ConnectionSettings = {}, options: SshOptions = {}) {
     this.host = host;
     this.options = options;
     this.target = resolveSshTarget(host, settings, options);
+    this.pythonInterpreter = settings.ansible_python_interpreter;
     this.channels = new Semaphore(options.maxChannels ?? 8);
   }
 
@@ -77,6 +85,7 @@ export class SshConnection implements Connection {
     this.client = undefined;
     this.hops = [];
     this.connecting = undefined;
+    this.executors.clear();
     await Promise.all(clients.map((c) => endClient(c)));
   }
 
@@ -151,6 +160,100 @@ export class SshConnection implements Connection {
   }
 
   private async exec(command: CommandSpec, options: RunOptions, what: string): Promise<RawResult> {
+    const executor = this.options.executor === false ? undefined : await this.executorFor(options.become);
+    if (executor !== undefined) {
+      this.requests += 1;
+      return executor.run(command, options, what);
+    }
+    return this.execSession(command, options, what);
+  }
+
+  /** the executor for commands under `become`, started on first use (once, however many commands wait for it) */
+  private executorFor(become: Become | undefined): Promise<Executor | undefined> {
+    const key = JSON.stringify([become?.user ?? '', become?.method ?? '', become?.password ?? '']);
+    const known = this.executors.get(key);
+    if (known === undefined) return this.newExecutor(key, become);
+    return known.then((executor) => {
+      if (executor === undefined || executor.alive) return executor;
+      // it ended (the connection was lost and opened again): the first to notice starts the next one
+      const now = this.executors.get(key);
+      return now !== undefined && now !== known ? now : this.newExecutor(key, become);
+    });
+  }
+
+  private newExecutor(key: string, become: Become | undefined): Promise<Executor | undefined> {
+    const starting = this.startExecutor(become).then((outcome) => {
+      // a session that never started (a failed become, a lost connection) says why on the command's own session
+      if (outcome === 'not started') this.executors.delete(key);
+      return outcome === 'not started' || outcome === 'unavailable' ? undefined : outcome;
+    });
+    this.executors.set(key, starting);
+    return starting;
+  }
+
+  /**
+   * Starts the executor in a session of its own (become, start marker, password prompt as for any command)
+   * and waits for its ready line. It holds one of the connection's channels for as long as it runs.
+   */
+  private async startExecutor(become: Become | undefined): Promise<Executor | 'unavailable' | 'not started'> {
+    const what = `${this.host}: the executor`;
+    const invocation = buildInvocation(this.host, executorCommand(this.pythonInterpreter), become === undefined ? {} : { become });
+    let client: Client;
+    let channel: ClientChannel;
+    const release = await this.channels.acquire();
+    try {
+      client = await this.ensureClient();
+      channel = await this.openExec(client, invocationCommandLine(invocation));
+    } catch {
+      release();
+      return 'not started';
+    }
+    const closed = new Promise<void>((resolve) => whenClosed(channel, () => {
+      release();
+      resolve();
+    }));
+    const start = new SessionStart(this.host, invocation, what, channel);
+    return new Promise((resolve) => {
+      let ready: Buffer = Buffer.alloc(0);
+      let given = false;
+      const timer = setTimeout(() => give('not started'), this.target.connectTimeoutMs);
+      const give = (outcome: Executor | 'unavailable' | 'not started'): void => {
+        if (given) return;
+        given = true;
+        clearTimeout(timer);
+        channel.removeListener('data', onStdout);
+        if (typeof outcome === 'string') channel.close();
+        resolve(outcome);
+      };
+      const onStdout = (chunk: Buffer): void => {
+        if (!start.started) {
+          const rest = start.stdout(chunk);
+          if (rest === undefined) return;
+          ready = rest;
+        } else {
+          ready = Buffer.concat([ready, chunk]);
+        }
+        const eol = ready.indexOf(0x0a);
+        if (eol < 0) return;
+        if (ready.subarray(0, eol).toString('utf8') !== EXECUTOR_READY) {
+          give('unavailable');
+          return;
+        }
+        const lost = (w: string): ConnectionError => this.client === client
+          ? new ConnectionError(this.host, 'lost', `${w}: the host's executor ended`)
+          : this.lostError(w, undefined);
+        give(new Executor(this.host, { stdin: channel, stdout: channel, closed, close: () => channel.close() }, ready.subarray(eol + 1), lost));
+      };
+      channel.on('data', onStdout);
+      // its own errors (a traceback) are no command's output; read, so that they never hold the channel
+      channel.stderr.on('data', (chunk: Buffer) => {
+        if (!start.started && start.stderr(chunk) !== undefined) give('not started');
+      });
+      void closed.then(() => give(start.started ? 'unavailable' : 'not started'));
+    });
+  }
+
+  private async execSession(command: CommandSpec, options: RunOptions, what: string): Promise<RawResult> {
     const invocation = buildInvocation(this.host, command, options);
     const client = await this.ensureClient();
     const release = await this.channels.acquire();
@@ -221,7 +324,7 @@ export class SshConnection implements Connection {
         }
         // sshd keeps a session until its process exits, and ignores signal requests for root's sessions: kill it ourselves
         if (pid !== undefined && this.client === client) {
-          this.exec(killCommand(pid), { become, timeoutMs: 5000 }, `${this.host}: kill ${pid}`).catch(() => undefined);
+          this.execSession(killCommand(pid), { become, timeoutMs: 5000 }, `${this.host}: kill ${pid}`).catch(() => undefined);
         }
       },
     };

@@ -79,57 +79,59 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  describe('run', () => {
+  for (const executor of [true, false]) describe(executor ? 'run, through the host\'s executor' : 'run, one SSH session per command', () => {
+    const connectRun = (server: Sshd): SshConnection => connect(server, {}, { executor });
+
     it('passes argv with quotes, spaces, newlines and empty arguments exactly', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       const odd = ["it's", 'a b', '$HOME', '`id`', 'two\nlines', '', '; rm -rf /tmp/nothing', '*'];
       const r = await c.run({ argv: ['printf', '%s|', ...odd] });
       expect(r).to.deep.equal({ rc: 0, stdout: `${odd.join('|')}|`, stderr: '' });
     });
 
     it('runs a shell string with exit codes and untrimmed output on both streams', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       const r = await c.run({ shell: 'printf "\\n  a  \\n\\n"; printf " e \\n" >&2; exit 42' });
       expect(r).to.deep.equal({ rc: 42, stdout: '\n  a  \n\n', stderr: ' e \n' });
     });
 
     it('reports an exit by signal as 128 + its number', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       expect((await c.run({ shell: 'kill -KILL $$' })).rc).to.equal(128 + 9);
     });
 
     it('streams stdin, binary included', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       const data = randomBytes(200_000);
       const r = await c.run({ shell: 'sha256sum | cut -d" " -f1' }, { stdin: data });
       expect(r.stdout.trim()).to.equal(execFileSync('sha256sum', { input: data }).toString().split(' ')[0]);
     });
 
     it('exports env values with odd characters, and runs in cwd', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       const value = `x 'y' "z" $w \`v\` \\ \n;|&`;
       const r = await c.run({ shell: 'printf %s "$ODD"; pwd' }, { env: { ODD: value }, cwd: dir });
       expect(r.stdout).to.equal(`${value}${dir}\n`);
     });
 
     it('sends env values on stdin, never on the command line (ps shows it to every user), the command\'s input intact', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       // under become, sudo's command line (the script) stays visible for as long as the command runs: its parent's
       const r = await c.run({ shell: 'tr "\\0" " " < /proc/$PPID/cmdline; printf "\\n--\\n%s" "$SECRET"; cat' }, { env: { SECRET: 'pa55-word' }, stdin: 'input\n', become: { user: 'nobody' } });
       const [cmdline, rest] = r.stdout.split('\n--\n') as [string, string];
       expect(rest).to.equal('pa55-wordinput\n');
-      expect(cmdline).to.match(/^sudo [\s\S]*TYPEBOOK-START/);
+      expect(cmdline).to.match(executor ? /^python3 -c [\s\S]*typebook-executor/ : /^sudo [\s\S]*TYPEBOOK-START/);
       expect(cmdline).to.not.contain('pa55-word');
     });
 
     it('becomes another user with sudo', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       const r = await c.run({ argv: ['id', '-un'] }, { become: { user: 'nobody' } });
       expect(r).to.deep.equal({ rc: 0, stdout: 'nobody\n', stderr: '' });
     });
 
     it('times out: kind timeout, and the connection stays usable', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       const error = await failure(c.run({ argv: ['sleep', '31.25'] }, { timeoutMs: 300 }));
       expect(error).to.be.instanceOf(ConnectionError);
       expect((error as ConnectionError).kind).to.equal('timeout');
@@ -152,10 +154,19 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
     });
 
     it('runs many commands at once beyond the channel bound (sshd MaxSessions 10) on one connection', async () => {
-      const c = connect(sshd);
+      const c = connectRun(sshd);
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => c.run({ shell: `sleep 0.1; echo ${i}` })));
       expect(results.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 40 }, (_, i) => `${i}\n`));
-      expect(c.roundTrips, 'one exec each, and a retry when sshd had not yet freed a closed session').to.be.at.least(40);
+      expect(c.roundTrips, 'one request each (and for sessions, a retry when sshd had not yet freed a closed one)').to.be.at.least(40);
+    });
+
+    if (executor) it('keeps one session for all commands where python3 runs, and a session per command where it does not', async () => {
+      const c = connectRun(sshd);
+      for (let i = 0; i < 3; i += 1) expect((await c.run({ argv: ['echo', String(i)] })).stdout).to.equal(`${i}\n`);
+      expect(c.roundTrips, 'the executor started once, then one message per command').to.equal(4);
+      const without = connect(sshd, { ansible_python_interpreter: '/nonexistent/python3' }, { executor });
+      for (let i = 0; i < 3; i += 1) expect((await without.run({ argv: ['echo', String(i)] })).stdout).to.equal(`${i}\n`);
+      expect(without.roundTrips, 'one failed start, then a session per command').to.equal(4);
     });
   });
 
@@ -418,7 +429,8 @@ describe('SshConnection against a real sshd on 127.0.0.1', function () {
       expect(pool.get('web1', { ...settingsFor(sshd), ansible_user: 'nobody' })).to.not.equal(a);
       const local = pool.get('ctl', { ansible_connection: 'local' });
       await Promise.all([a.run({ argv: ['true'] }), a.run({ argv: ['true'] }), local.run({ argv: ['true'] })]);
-      expect(pool.roundTrips()).to.deep.equal(new Map([['web1', 2], ['ctl', 1]]));
+      // over SSH: the host's executor started once, then one message per command
+      expect(pool.roundTrips()).to.deep.equal(new Map([['web1', 3], ['ctl', 1]]));
       await pool.closeAll();
     });
 
