@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { shellJoin, shellQuote } from './quote.js';
-import { CommandStoppedError, ConnectionError, type Become, type CommandSpec, type RunResult } from './types.js';
+import { CommandStoppedError, ConnectionError, type Become, type CommandSpec, type ProcessCommand, type RunResult } from './types.js';
 
 /** The outer argument vector of a command, plus what `drive` needs to handle `become`. */
 export interface Invocation {
@@ -50,7 +50,7 @@ export function checkEnvNames(env: Readonly<Record<string, string>> | undefined)
  * The environment's values do not appear in it (a command line is visible to every user in `ps`): they come
  * first on stdin as one base64 line (`environmentLine`), read by the shell before the command takes over stdin.
  */
-export function innerScript(command: CommandSpec, options: InvocationOptions, startMarker?: string): string {
+export function innerScript(command: ProcessCommand, options: InvocationOptions, startMarker?: string): string {
   checkEnvNames(options.env);
   const steps: string[] = [];
   if (startMarker !== undefined) steps.push(`echo ${startMarker} $$`);
@@ -60,13 +60,31 @@ export function innerScript(command: CommandSpec, options: InvocationOptions, st
 }
 
 /** The part of the script that runs the command itself: cd to its directory, then exec it. */
-export function commandScript(command: CommandSpec, cwd: string | undefined): string {
+export function commandScript(command: ProcessCommand, cwd: string | undefined): string {
   const cd = cwd === undefined ? '' : `cd -- ${shellQuote(cwd)} && `;
   if ('argv' in command) {
     if (command.argv.length === 0) throw new TypeError('empty argv: nothing to run');
     return `${cd}exec ${shellJoin(command.argv)}`;
   }
   return `${cd}exec /bin/sh -c ${shellQuote(command.shell)}`;
+}
+
+/** The host's Python: ansible_python_interpreter, where `auto*` (Ansible's discovery) means python3 on the PATH. */
+export function pythonPath(pythonInterpreter: string | undefined): string {
+  return pythonInterpreter === undefined || pythonInterpreter.startsWith('auto') ? 'python3' : pythonInterpreter;
+}
+
+/** What a process runs for a command: a Python program becomes `python3 -c`, or its stand-in where it has one. */
+export function processCommand(command: CommandSpec, pythonInterpreter: string | undefined): ProcessCommand {
+  if (!('python' in command)) return command;
+  return command.withoutPython ?? { argv: [pythonPath(pythonInterpreter), '-c', command.python, ...(command.args ?? [])] };
+}
+
+/** A command as messages name it: a Python program by its arguments, not its source. */
+export function commandLabel(command: CommandSpec): string {
+  if ('argv' in command) return command.argv.join(' ');
+  if ('shell' in command) return command.shell;
+  return ['python3 -c …', ...(command.args ?? [])].join(' ');
 }
 
 /**
@@ -88,13 +106,13 @@ export function environmentLine(env: Readonly<Record<string, string>> | undefine
  * The argument vector that runs `command` with `options`: `/bin/sh -c <script>`, wrapped in sudo or su when
  * becoming another user. The password never appears here: it is sent on stdin when sudo prompts for it.
  */
-export function buildInvocation(host: string, command: CommandSpec, options: InvocationOptions): Invocation {
+export function buildInvocation(host: string, command: ProcessCommand, options: InvocationOptions): Invocation {
   const invocation = becomeInvocation(host, command, options);
   const prefix = environmentLine(options.env);
   return prefix === undefined ? invocation : { ...invocation, stdinPrefix: prefix };
 }
 
-function becomeInvocation(host: string, command: CommandSpec, options: InvocationOptions): Invocation {
+function becomeInvocation(host: string, command: ProcessCommand, options: InvocationOptions): Invocation {
   const become = options.become;
   const startMarker = `TYPEBOOK-START-${randomBytes(12).toString('hex')}`;
   if (become === undefined) return { argv: ['/bin/sh', '-c', innerScript(command, options, startMarker)], startMarker };

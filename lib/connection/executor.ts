@@ -11,16 +11,19 @@
  *   controller → host: {"id", "argv", "env", "stdin", "max"} runs a command; {"kill": id} kills its process group
  *   host → controller: {"id", "rc" | "sig", "out", "err", "over"} when it ended; {"id", "spawn"} when it could not start
  * Each command runs in a session of its own (its own process group: a timeout kills it and all its children).
- * When its channel closes (the connection dropped, the controller died), the executor kills every command it
- * still runs and exits.
+ * When its channel closes (the connection dropped, the controller died), the executor sends every command it
+ * still runs SIGTERM and exits.
  */
 import type { Readable, Writable } from 'node:stream';
-import { commandScript, interrupted, timedOut, tooMuchOutput, DEFAULT_MAX_OUTPUT_BYTES, type RawResult } from './command.js';
-import { ConnectionError, type CommandSpec, type RunOptions } from './types.js';
+import { commandScript, interrupted, pythonPath, timedOut, tooMuchOutput, DEFAULT_MAX_OUTPUT_BYTES, type RawResult } from './command.js';
+import { ConnectionError, type CommandSpec, type ProcessCommand, type RunOptions } from './types.js';
 
 export const EXECUTOR_READY = 'typebook-executor 1';
 
-export const EXECUTOR_PROGRAM = String.raw`import base64, json, os, select, signal, subprocess, sys, threading
+export const EXECUTOR_PROGRAM = String.raw`import base64, io, json, os, select, signal, subprocess, sys, threading, traceback, warnings
+# forking from a threaded process: the child only runs the program it was forked for, never the other threads' locks
+warnings.filterwarnings('ignore', category=DeprecationWarning)
+os.environ.pop('PYTHONCOERCECLOCALE', None)
 out = sys.stdout.buffer
 write_lock = threading.Lock()
 running = {}
@@ -31,16 +34,21 @@ def send(message):
         out.write(data)
         out.flush()
 
-def kill(proc):
+def kill(proc, sig=signal.SIGKILL):
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(proc.pid, sig)
     except OSError:
-        pass
+        # not yet the leader of its own session
+        try:
+            os.kill(proc.pid, sig)
+        except OSError:
+            pass
 
 def feed(proc, data):
     try:
-        if data:
-            proc.stdin.write(data)
+        view = memoryview(data)
+        while view:
+            view = view[proc.stdin.write(view):]
     except OSError:
         pass
     finally:
@@ -49,13 +57,75 @@ def feed(proc, data):
         except OSError:
             pass
 
+class Forked:
+    # a Python program run in a forked copy of this process: no interpreter to start, its modules already loaded
+    def __init__(self, source, args, env, cwd):
+        r0, w0 = os.pipe()
+        r1, w1 = os.pipe()
+        r2, w2 = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 1
+            try:
+                os.setsid()
+                os.dup2(r0, 0)
+                os.dup2(w1, 1)
+                os.dup2(w2, 2)
+                os.closerange(3, 65536)
+                sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, 'r')), encoding='utf-8', errors='surrogateescape')
+                sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, 'w')), encoding='utf-8', errors='surrogateescape')
+                sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, 'w')), encoding='utf-8', errors='backslashreplace')
+                os.environ.update(env)
+                if cwd is not None:
+                    try:
+                        os.chdir(cwd)
+                    except OSError:
+                        sys.stderr.write("/bin/sh: 1: cd: can't cd to %s\n" % cwd)
+                        code = 2
+                        raise SystemExit(2)
+                sys.argv = ['-c'] + list(args)
+                exec(compile(source, '<string>', 'exec'), {'__name__': '__main__', '__builtins__': __builtins__})
+                code = 0
+            except SystemExit as stop:
+                if stop.code is None:
+                    code = 0
+                elif isinstance(stop.code, int):
+                    code = stop.code
+                else:
+                    sys.stderr.write('%s\n' % (stop.code,))
+                    code = 1
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                except BaseException:
+                    pass
+                os._exit(code & 0xff)
+        for fd in (r0, w1, w2):
+            os.close(fd)
+        self.stdin = io.FileIO(w0, 'w')
+        self.stdout = io.FileIO(r1, 'r')
+        self.stderr = io.FileIO(r2, 'r')
+
+    def wait(self):
+        _, status = os.waitpid(self.pid, 0)
+        self.stdout.close()
+        self.stderr.close()
+        return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
 def run(request):
     rid = request['id']
     env = dict(os.environ)
     env.update(request.get('env') or {})
     try:
-        proc = subprocess.Popen(request['argv'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=env, start_new_session=True, close_fds=True, bufsize=0)
+        if 'py' in request:
+            proc = Forked(request['py'], request['args'], request.get('env') or {}, request.get('cwd'))
+        else:
+            proc = subprocess.Popen(request['argv'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env=env, start_new_session=True, close_fds=True, bufsize=0)
     except OSError as error:
         send({'id': rid, 'spawn': str(error)})
         return
@@ -102,15 +172,17 @@ for line in sys.stdin.buffer:
             kill(proc)
         continue
     threading.Thread(target=run, args=(request,), daemon=True).start()
+# the session ended: as a shell's session would, commands get SIGTERM (a write removes its temporary file)
 for proc in list(running.values()):
-    kill(proc)
+    kill(proc, signal.SIGTERM)
 os._exit(0)
 `;
 
 /** The command that starts the executor (inside the usual session script: become, start marker). */
-export function executorCommand(pythonInterpreter: string | undefined): CommandSpec {
-  const python = pythonInterpreter === undefined || pythonInterpreter.startsWith('auto') ? 'python3' : pythonInterpreter;
-  return { argv: [python, '-c', EXECUTOR_PROGRAM, EXECUTOR_READY] };
+export function executorCommand(pythonInterpreter: string | undefined): ProcessCommand {
+  // in the C locale Python sets LC_CTYPE=C.UTF-8 for itself (PEP 538), which its children would inherit: tools
+  // would then quote with ‘’ and print other bytes than in a session of their own
+  return { argv: ['env', 'PYTHONCOERCECLOCALE=0', pythonPath(pythonInterpreter), '-c', EXECUTOR_PROGRAM, EXECUTOR_READY] };
 }
 
 interface Answer {
@@ -170,7 +242,10 @@ export class Executor {
     const id = this.nextId++;
     const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     const stdin = options.stdin === undefined ? '' : Buffer.from(options.stdin).toString('base64');
-    const request = { id, argv: ['/bin/sh', '-c', commandScript(command, options.cwd)], env: options.env ?? {}, stdin, max: maxBytes };
+    const program = 'python' in command
+      ? { py: command.python, args: command.args ?? [], cwd: options.cwd ?? null }
+      : { argv: ['/bin/sh', '-c', commandScript(command, options.cwd)] };
+    const request = { id, ...program, env: options.env ?? {}, stdin, max: maxBytes };
     return new Promise<RawResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const stop = (error: Error): void => {

@@ -4,7 +4,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
-  buildInvocation, checkEnvNames, drive, toRunResult, type Invocation, type ProcessHandle, type RawResult,
+  buildInvocation, checkEnvNames, commandLabel, drive, processCommand, toRunResult, type Invocation, type ProcessHandle, type RawResult,
 } from './command.js';
 import { HostOperationError } from './files.js';
 import type { CommandSpec, Connection, RunOptions, RunResult } from './types.js';
@@ -44,8 +44,10 @@ export class LocalConnection implements Connection {
     return toRunResult(await this.runRaw(command, options));
   }
 
-  private runRaw(command: CommandSpec, options: RunOptions): Promise<RawResult> {
-    const what = `${this.host}: ${'argv' in command ? command.argv.join(' ') : command.shell}`;
+  private runRaw(spec: CommandSpec, options: RunOptions): Promise<RawResult> {
+    const what = `${this.host}: ${commandLabel(spec)}`;
+    // every process here starts afresh: a Python program's stand-in, where it has one, starts faster than python3
+    const command = processCommand(spec, undefined);
     if (options.become !== undefined) {
       // become needs sudo/su in front: the builder puts cwd and env inside the privileged shell
       const invocation = buildInvocation(this.host, command, options);

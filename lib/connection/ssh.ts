@@ -13,7 +13,7 @@ import type { AnyAuthMethod, Client as SshClient, ClientChannel, ConnectConfig, 
 const { Client, utils } = ssh2;
 type Client = SshClient;
 import {
-  buildInvocation, drive, invocationCommandLine, SessionStart, toRunResult, type ProcessHandle, type RawResult,
+  buildInvocation, commandLabel, drive, invocationCommandLine, processCommand, SessionStart, toRunResult, type ProcessHandle, type RawResult,
 } from './command.js';
 import { Executor, executorCommand, EXECUTOR_READY } from './executor.js';
 import { HostOperationError } from './files.js';
@@ -90,7 +90,7 @@ export class SshConnection implements Connection {
   }
 
   async run(command: CommandSpec, options: RunOptions = {}): Promise<RunResult> {
-    const what = `${this.host}: ${'argv' in command ? command.argv.join(' ') : command.shell}`;
+    const what = `${this.host}: ${commandLabel(command)}`;
     return toRunResult(await this.exec(command, options, what));
   }
 
@@ -203,7 +203,8 @@ export class SshConnection implements Connection {
     const release = await this.channels.acquire();
     try {
       client = await this.ensureClient();
-      channel = await this.openExec(client, invocationCommandLine(invocation));
+      // part of connecting, as the SSH handshake is: not a task's round trip
+      channel = await this.openExec(client, invocationCommandLine(invocation), false);
     } catch {
       release();
       return 'not started';
@@ -254,7 +255,7 @@ export class SshConnection implements Connection {
   }
 
   private async execSession(command: CommandSpec, options: RunOptions, what: string): Promise<RawResult> {
-    const invocation = buildInvocation(this.host, command, options);
+    const invocation = buildInvocation(this.host, processCommand(command, this.pythonInterpreter), options);
     const client = await this.ensureClient();
     const release = await this.channels.acquire();
     try {
@@ -273,10 +274,10 @@ export class SshConnection implements Connection {
    * sshd frees a closed session only after it has read the packets that arrived with the close, so a channel
    * opened right after another closed can be refused while MaxSessions is reached: try again a few times.
    */
-  private async openExec(client: Client, commandLine: string): Promise<ClientChannel> {
+  private async openExec(client: Client, commandLine: string, counted = true): Promise<ClientChannel> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.openExecOnce(client, commandLine);
+        return await this.openExecOnce(client, commandLine, counted);
       } catch (error) {
         const refused = error instanceof ConnectionError && error.kind === 'other' && /open failed/.test(error.message);
         if (!refused || attempt >= 8 || this.client !== client) throw error;
@@ -285,8 +286,8 @@ export class SshConnection implements Connection {
     }
   }
 
-  private openExecOnce(client: Client, commandLine: string): Promise<ClientChannel> {
-    this.requests += 1;
+  private openExecOnce(client: Client, commandLine: string, counted: boolean): Promise<ClientChannel> {
+    if (counted) this.requests += 1;
     return new Promise<ClientChannel>((resolve, reject) => {
       try {
         client.exec(commandLine, (err, channel) => {

@@ -5,7 +5,20 @@
 import type { Duplex } from 'node:stream';
 
 /** A command as an argument vector (each argument quoted by the connection), or a shell string run by `/bin/sh -c`. */
-export type CommandSpec = { argv: readonly string[] } | { shell: string };
+export type ProcessCommand = { argv: readonly string[] } | { shell: string };
+
+/**
+ * A Python 3 program and its arguments (sys.argv[1:]). The host's executor runs it in a forked copy of itself,
+ * without starting an interpreter; elsewhere it runs as `python3 -c`, or as `withoutPython` when given (what
+ * a host without python3 runs instead: the same output by other means).
+ */
+export interface PythonCommand {
+  python: string;
+  args?: readonly string[];
+  withoutPython?: ProcessCommand;
+}
+
+export type CommandSpec = ProcessCommand | PythonCommand;
 
 export interface Become {
   /** default root */

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { shlexSplit } from '../ansible/index.js';
 import { pythonRegex } from '../template/regex.js';
 import type { Diff, ModuleContext } from './module.js';
+import type { PythonCommand } from '../connection/types.js';
 
 const OCTAL = '(?:0[oO])?0*[0-7]{1,4}';
 const SYMBOLIC_CLAUSE = '[ugoa]*(?:[-+=][rwxXstugo]*)+';
@@ -216,6 +217,89 @@ for p do
   case $opts in *d*) if [ -d "$p" ]; then if [ -z "$(ls -A -- "$p" | head -n 1)" ]; then echo 'd empty'; else echo 'd full'; fi; fi ;; esac
 done`;
 
+/**
+ * READ_SCRIPT's twin for the host's executor, which runs it without starting a process per tool (stat,
+ * sha1sum, base64...): the same output, byte for byte (spec/modules/file-state-reader.spec.ts compares them).
+ */
+const READ_PROGRAM = String.raw`import base64, grp, hashlib, os, pwd, stat, sys
+out = []
+def name(lookup, ident):
+    try:
+        return lookup(ident)[0]
+    except (KeyError, OverflowError):
+        return None
+def stat_line(st):
+    return '%x %d %d %d %d %d %s %s' % (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_nlink, st.st_ino,
+        name(pwd.getpwuid, st.st_uid) or 'UNKNOWN', name(grp.getgrgid, st.st_gid) or 'UNKNOWN')
+def dirname(p):
+    p = p.rstrip('/') or '/'
+    if p == '/':
+        return '/'
+    head = p.rpartition('/')[0].rstrip('/')
+    return head or ('/' if p.startswith('/') else '.')
+def kind(mode):
+    for test, letter in ((stat.S_ISREG, 'f'), (stat.S_ISDIR, 'd'), (stat.S_ISLNK, 'l'), (stat.S_ISFIFO, 'p'),
+                         (stat.S_ISSOCK, 's'), (stat.S_ISCHR, 'c'), (stat.S_ISBLK, 'b')):
+        if test(mode):
+            return letter
+    return 'U'
+umask = '0022'
+with open('/proc/self/status') as status:
+    for line in status:
+        if line.startswith('Umask:'):
+            umask = line.split()[1]
+out.append(umask)
+opts = sys.argv[1]
+for p in sys.argv[2:]:
+    if p.startswith('-'):
+        p = './' + p
+    out.append('=')
+    try:
+        st = os.lstat(p)
+        out.append('l ' + stat_line(st))
+        if stat.S_ISLNK(st.st_mode):
+            out.append('t ' + os.readlink(p).rstrip('\n'))
+            try:
+                out.append('f ' + stat_line(os.stat(p)))
+            except OSError:
+                pass
+    except OSError as error:
+        if not isinstance(error, (FileNotFoundError, NotADirectoryError)):
+            out.append("e stat: cannot statx '%s': %s " % (p, error.strerror))
+    out.append('r ' + os.path.realpath(p).rstrip('\n'))
+    d = dirname(p)
+    out.append('p ' + ('directory' if os.path.isdir(d) else 'other' if os.path.exists(d) else 'missing'))
+    if os.path.isfile(p) and os.access(p, os.R_OK):
+        data = b''
+        if 's' in opts or 'c' in opts:
+            try:
+                with open(p, 'rb') as f:
+                    data = f.read()
+            except OSError:
+                pass
+        if 's' in opts:
+            out.append('h ' + hashlib.sha1(data).hexdigest())
+        if 'c' in opts:
+            out.append('b ' + base64.b64encode(data).decode())
+    if 'R' in opts and os.path.isdir(p) and not os.path.islink(p):
+        for root, dirs, files in os.walk(p):
+            for entry in dirs + files:
+                try:
+                    st = os.lstat(os.path.join(root, entry))
+                except OSError:
+                    continue
+                out.append('x %s %o %d %d %s %s' % (kind(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
+                    name(pwd.getpwuid, st.st_uid) or st.st_uid, name(grp.getgrgid, st.st_gid) or st.st_gid))
+    if 'd' in opts and os.path.isdir(p):
+        try:
+            with os.scandir(p) as entries:
+                full = next(entries, None) is not None
+        except OSError:
+            full = False
+        out.append('d ' + ('full' if full else 'empty'))
+sys.stdout.write('\n'.join(out) + '\n')
+`;
+
 function fileType(rawMode: number): StatFields['type'] {
   switch (rawMode & 0o170000) {
     case 0o100000: return 'file';
@@ -273,10 +357,15 @@ export function parseReadOutput(output: string, paths: readonly string[]): HostS
   return { umask, paths: result };
 }
 
+/** The reader, with its shell twin for hosts without python3. `opts`: letters of ReadOptions (c s d R), then `-`. */
+export function readCommand(opts: string, paths: readonly string[]): PythonCommand {
+  return { python: READ_PROGRAM, args: [opts, ...paths], withoutPython: { argv: ['/bin/sh', '-c', READ_SCRIPT, 'typebook-read', opts, ...paths] } };
+}
+
 /** Reads everything the module needs about `paths` in one command. */
 export async function readHostState(ctx: ModuleContext, paths: readonly string[], options: ReadOptions = {}): Promise<HostState> {
   const opts = `${options.content ? 'c' : ''}${options.sha1 ? 's' : ''}${options.dirEmpty ? 'd' : ''}${options.tree ? 'R' : ''}-`;
-  const result = await ctx.connection.run({ argv: ['/bin/sh', '-c', READ_SCRIPT, 'typebook-read', opts, ...paths] }, { become: ctx.become, env: ctx.environment });
+  const result = await ctx.connection.run(readCommand(opts, paths), { become: ctx.become, env: ctx.environment });
   if (result.rc !== 0) throw new Error(`reading ${paths.join(', ')} failed: ${result.stderr.trim() || `exit ${result.rc}`}`);
   return parseReadOutput(result.stdout, paths);
 }

@@ -129,7 +129,7 @@ export default defineModule({
       password: args.url_password ?? null,
       force_basic_auth: args.force_basic_auth ?? false,
     };
-    const run = await ctx.connection.run({ argv: ['python3', '-c', PROGRAM] }, { stdin: JSON.stringify(request), timeoutMs: (timeout + 30) * 1000, ...(ctx.become ? { become: ctx.become } : {}), env: ctx.environment });
+    const run = await ctx.connection.run({ python: PROGRAM }, { stdin: JSON.stringify(request), timeoutMs: (timeout + 30) * 1000, ...(ctx.become ? { become: ctx.become } : {}), env: ctx.environment });
     let answer: { status: number; url: string; msg: string; headers: Record<string, string>; elapsed: number; content: string };
     try {
       answer = JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as typeof answer;

@@ -195,7 +195,7 @@ export default defineModule({
     };
     // the host program stops itself at `timeout`; this bound only guards against a host that never answers
     const boundMs = (params.delay + params.timeout + params.connect_timeout + params.sleep + 30) * 1000;
-    const run = await ctx.connection.run({ argv: ['python3', '-c', PROGRAM] }, { stdin: JSON.stringify(params), timeoutMs: boundMs, ...(ctx.become ? { become: ctx.become } : {}), env: ctx.environment });
+    const run = await ctx.connection.run({ python: PROGRAM }, { stdin: JSON.stringify(params), timeoutMs: boundMs, ...(ctx.become ? { become: ctx.become } : {}), env: ctx.environment });
     const line = run.stdout.trim().split('\n').pop() ?? '';
     let answer: unknown;
     try {
