@@ -7,7 +7,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { parseKeyValue } from '../playbook/kv.js';
 import { isPlainObject } from '../modules/coerce.js';
 import { listPlays, runPlaybook, validateRun, type CommandLineDefaults, type RunEvent } from '../engine/index.js';
-import { connectionKind } from '../connection/index.js';
+import { connectionKind, serveKeeper, type PersistOptions } from '../connection/index.js';
 import { jsonRenderer, lineRenderer, treeRenderer } from '../output/index.js';
 import { formatProblem, parseYaml, problem, ProblemError, type Problem } from '../source/index.js';
 import { promptSecret } from './prompt.js';
@@ -176,7 +176,25 @@ function printListing(playbook: string, flags: RunFlags, validated: Awaited<Retu
   });
 }
 
+/**
+ * Connections kept open between runs (see lib/connection/keeper.ts), as Ansible's default ControlPersist=60s:
+ * TYPEBOOK_PERSIST is the idle time in seconds, 0 turns it off.
+ */
+export function persistOptions(setting: string | undefined): { persist?: PersistOptions } {
+  const seconds = setting === undefined || setting.trim() === '' ? 60 : Number(setting);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new ProblemError([problem({ file: '<TYPEBOOK_PERSIST>', line: 0, col: 0 }, `TYPEBOOK_PERSIST is ${JSON.stringify(setting)}`, { expected: 'the seconds an unused connection is kept open (0: none)' })]);
+  if (seconds === 0 || process.argv[1] === undefined) return {};
+  return { persist: { command: [process.execPath, ...process.execArgv, process.argv[1], 'keep-connections'], idleMs: seconds * 1000 } };
+}
+
 export function registerRunCommand(program: Command): void {
+  program
+    .command('keep-connections <socket> <idle-ms>', { hidden: true })
+    .description('the connection keeper, started by a run (see TYPEBOOK_PERSIST)')
+    .action(async (socket: string, idleMs: string) => {
+      await serveKeeper(socket, Number(idleMs));
+    });
+
   addRunOptions(program.command('run'))
     .description('run a playbook, as ansible-playbook does')
     .argument('<playbook>', 'the playbook file')
@@ -240,7 +258,12 @@ export function registerRunCommand(program: Command): void {
           forceHandlers: Boolean(flags.forceHandlers),
           rolesPath: flags.rolesPath,
           ...(becomePassword !== undefined ? { becomePassword } : {}),
-          ssh: { ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}), ...(flags.hostKeyChecking === false ? { hostKeyChecking: false } : {}), ...(timeout !== undefined ? { connectTimeoutMs: timeout * 1000 } : {}) },
+          ssh: {
+            ...(flags.knownHosts ? { knownHostsFile: flags.knownHosts } : {}),
+            ...(flags.hostKeyChecking === false ? { hostKeyChecking: false } : {}),
+            ...(timeout !== undefined ? { connectTimeoutMs: timeout * 1000 } : {}),
+            ...persistOptions(process.env.TYPEBOOK_PERSIST),
+          },
           ...(commandLine ? { commandLine } : {}),
           signal: abort.signal,
           killSignal: kill.signal,

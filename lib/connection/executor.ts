@@ -21,6 +21,8 @@ import { ConnectionError, type CommandSpec, type ProcessCommand, type RunOptions
 export const EXECUTOR_READY = 'typebook-executor 1';
 
 export const EXECUTOR_PROGRAM = String.raw`import base64, io, json, os, select, signal, subprocess, sys, threading, traceback, warnings
+# loaded once here, so that the programs forked from here (the file reader, wait_for) find them loaded
+import grp, hashlib, pwd, socket, stat, time
 # forking from a threaded process: the child only runs the program it was forked for, never the other threads' locks
 warnings.filterwarnings('ignore', category=DeprecationWarning)
 os.environ.pop('PYTHONCOERCECLOCALE', None)

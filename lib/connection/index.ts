@@ -2,6 +2,7 @@
  * The connection layer's entry point: a factory that picks local or SSH from a host's variables, and a pool
  * that keeps one connection per host for the whole run.
  */
+import { KeeperLink, keeperSocketPath, KeptConnection } from './kept.js';
 import { LocalConnection } from './local.js';
 import { becomeFromSettings, resolveSshTarget, type ConnectionSettings, type SshOptions } from './settings.js';
 import { SshConnection } from './ssh.js';
@@ -9,6 +10,8 @@ import { ConnectionError, type Connection } from './types.js';
 
 export { LocalConnection } from './local.js';
 export { SshConnection } from './ssh.js';
+export { serveKeeper } from './keeper.js';
+export type { PersistOptions } from './kept.js';
 export { HostOperationError } from './files.js';
 export { fingerprint } from './known-hosts.js';
 export { becomeFromSettings, resolveSshTarget, settingsFromVars } from './settings.js';
@@ -63,14 +66,21 @@ export function connectionProblems(host: string, settings: ConnectionSettings, o
  */
 export class ConnectionPool {
   private readonly connections = new Map<string, { host: string; connection: CountingConnection }>();
+  private readonly keeper: KeeperLink | undefined;
 
-  constructor(private readonly options: SshOptions = {}) {}
+  constructor(private readonly options: SshOptions = {}) {
+    const socketPath = options.persist === undefined ? undefined : keeperSocketPath(options.persist);
+    if (options.persist !== undefined && socketPath !== undefined) this.keeper = new KeeperLink(options.persist, socketPath);
+  }
 
   get(host: string, settings: ConnectionSettings = {}): CountingConnection {
     const key = poolKey(host, settings);
     let entry = this.connections.get(key);
     if (entry === undefined) {
-      entry = { host, connection: createConnection(host, settings, this.options) };
+      const connection = this.keeper !== undefined && connectionKind(host, settings) === 'ssh'
+        ? new KeptConnection(host, settings, this.options, this.keeper)
+        : createConnection(host, settings, this.options);
+      entry = { host, connection };
       this.connections.set(key, entry);
     }
     return entry.connection;
@@ -89,7 +99,7 @@ export class ConnectionPool {
     for (const [key, { host, connection }] of this.connections) {
       if (!hosts.includes(host)) continue;
       this.connections.delete(key);
-      closing.push(connection.close());
+      closing.push(connection instanceof KeptConnection ? connection.reset() : connection.close());
     }
     await Promise.allSettled(closing);
   }
@@ -98,6 +108,7 @@ export class ConnectionPool {
     const all = [...this.connections.values()];
     this.connections.clear();
     await Promise.allSettled(all.map((e) => e.connection.close()));
+    this.keeper?.close();
   }
 }
 

@@ -5,6 +5,7 @@
  * one wins), then ~/.ssh/config, then defaults. The CLI's explicit options (--known-hosts,
  * --no-host-key-checking) win over all.
  */
+import type { PersistOptions } from './kept.js';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -68,6 +69,8 @@ export interface SshOptions {
   sshConfigFile?: string;
   /** channels (commands, file transfers, sockets) open at once on one connection; default 8 (sshd's MaxSessions is 10) */
   maxChannels?: number;
+  /** keep connections open between runs in the connection keeper (see keeper.ts), as Ansible's ControlPersist */
+  persist?: PersistOptions;
   /** false: every command in an SSH session of its own, never through the host's executor (see executor.ts) */
   executor?: boolean;
   /** TCP connect + SSH handshake + authentication; default 10 s (Ansible's timeout) */

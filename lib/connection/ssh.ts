@@ -67,6 +67,11 @@ export class SshConnection implements Connection {
     this.channels = new Semaphore(options.maxChannels ?? 8);
   }
 
+  /** connected now (not closed, not lost) */
+  get alive(): boolean {
+    return this.client !== undefined;
+  }
+
   /** exec, sftp and forwarding requests sent so far: what a benchmark prints as round trips */
   get roundTrips(): number {
     return this.requests;
