@@ -7,7 +7,7 @@
  * templates from the playbook's authors.
  */
 import { didYouMean, positionOf, problem, rememberPosition, sortProblems, type Problem, type SourcePos } from '../source/index.js';
-import { Evaluator, canonicalName, unsupportedTags, type Variables } from './evaluate.js';
+import { Evaluator, canonicalName, unsupportedTags, type LookupHost, type Variables } from './evaluate.js';
 import { filters } from './filters.js';
 import { templateNames } from './names.js';
 import { parseTemplate, TemplateSyntaxError, type Node } from './parse.js';
@@ -81,7 +81,7 @@ export class Templar {
     const children = root.children as Node[];
     const only = children.length === 1 && children[0]!.typename === 'Output' ? ((children[0]!.children as Node[]).length === 1 ? (children[0]!.children as Node[])[0] : undefined) : undefined;
     return this.run(origin, () => {
-      const evaluator = new Evaluator(vars);
+      const evaluator = new Evaluator(vars, this.lookupHost(origin));
       if (only && only.typename !== 'TemplateData') return toPlain(evaluator.value(only));
       return evaluator.render(root);
     });
@@ -91,14 +91,14 @@ export class Templar {
   renderTemplate(text: string, file: string, vars: Variables): string {
     const origin: Origin = { kind: 'file', file };
     const root = this.parse(text, origin);
-    return this.run(origin, () => new Evaluator(vars).render(root));
+    return this.run(origin, () => new Evaluator(vars, this.lookupHost(origin)).render(root));
   }
 
   /** A bare expression (`when:`, `that:`, `until:`), to its value. */
   evaluate(expr: string, vars: Variables, where?: SourcePos): unknown {
     const origin: Origin = { kind: 'string', where, offset: exprPrefix.length };
     const node = this.expression(expr, origin);
-    return this.run(origin, () => toPlain(new Evaluator(vars).value(node)));
+    return this.run(origin, () => toPlain(new Evaluator(vars, this.lookupHost(origin)).value(node)));
   }
 
   /** A condition, Python-truthy; a list means all of them. */
@@ -113,7 +113,7 @@ export class Templar {
     }
     const origin: Origin = { kind: 'string', where, offset: exprPrefix.length };
     const node = this.expression(cond, origin);
-    return this.run(origin, () => truthy(new Evaluator(vars).value(node)));
+    return this.run(origin, () => truthy(new Evaluator(vars, this.lookupHost(origin)).value(node)));
   }
 
   /** A recursively templated copy of loaded YAML data (mapping keys too); positions are kept. */
@@ -198,6 +198,15 @@ export class Templar {
       }
     });
     return sortProblems(problems);
+  }
+
+  /** what lookups called from a template at `origin` render with and warn through */
+  private lookupHost(origin: Origin): LookupHost {
+    const at = origin.kind === 'file' ? { file: origin.file, line: 1, col: 1 } : origin.where;
+    return {
+      renderTemplate: (text, file, vars) => this.renderTemplate(text, file, vars),
+      warn: (message) => this.options.onWarning?.(problem(at, message, { severity: 'warning' })),
+    };
   }
 
   private parse(text: string, origin: Origin): Node {
