@@ -136,24 +136,30 @@ function asDict(vars: Variables): Dict {
   return new Proxy({} as Dict, { get: (_t, key) => (typeof key === 'string' ? vars(key) : undefined) });
 }
 
+/** what lookups see of a template's (or a looped task's) variables; `subdir`: where first_found looks */
+export function lookupEnvironment(vars: Variables, host: LookupHost | undefined, subdir?: string): LookupEnvironment {
+  return {
+    vars: asDict(vars),
+    ...(subdir !== undefined ? { subdir } : {}),
+    renderTemplate: (text, file, extra) => {
+      if (!host) throw new TemplateRuntimeError('the template lookup needs a templating engine to render with');
+      return host.renderTemplate(text, file, (name) => {
+        if (Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
+        const v = readVariable(vars, name);
+        return v === MISSING ? undefined : v;
+      });
+    },
+    warn: (message) => host?.warn(message),
+  };
+}
+
 export class Evaluator implements CallContext {
   private readonly root: Frame;
   private readonly lookupFunctions: Readonly<Record<string, PyFunction>>;
 
   constructor(vars: Variables, host?: LookupHost) {
     this.root = new Frame(undefined, vars);
-    const env: LookupEnvironment = {
-      vars: asDict(vars),
-      renderTemplate: (text, file, extra) => {
-        if (!host) throw new TemplateRuntimeError('the template lookup needs a templating engine to render with');
-        return host.renderTemplate(text, file, (name) => {
-          if (Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
-          const v = readVariable(vars, name);
-          return v === MISSING ? undefined : v;
-        });
-      },
-      warn: (message) => host?.warn(message),
-    };
+    const env = lookupEnvironment(vars, host);
     const call = (query: boolean) => (args: unknown[], kwargs: Dict) => callLookup(args[0], args.slice(1), kwargs, env, query);
     this.lookupFunctions = { lookup: new PyFunction('lookup', call(false)), query: new PyFunction('query', call(true)), q: new PyFunction('q', call(true)) };
   }

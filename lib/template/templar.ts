@@ -7,12 +7,13 @@
  * templates from the playbook's authors.
  */
 import { didYouMean, positionOf, problem, rememberPosition, sortProblems, type Problem, type SourcePos } from '../source/index.js';
-import { Evaluator, canonicalName, unsupportedTags, type LookupHost, type Variables } from './evaluate.js';
+import { Evaluator, canonicalName, lookupEnvironment, unsupportedTags, type LookupHost, type Variables } from './evaluate.js';
 import { filters } from './filters.js';
 import { templateNames } from './names.js';
 import { parseTemplate, TemplateSyntaxError, type Node } from './parse.js';
 import { TemplateRuntimeError, UndefinedError, isDict, toPlain, truthy } from './python.js';
 import { tests } from './tests.js';
+import { findLookup, loopItems, lookupNames } from './lookups.js';
 
 export type { Variables } from './evaluate.js';
 
@@ -116,6 +117,15 @@ export class Templar {
     return this.run(origin, () => truthy(new Evaluator(vars, this.lookupHost(origin)).value(node)));
   }
 
+  /**
+   * The items of a `with_<lookup>` loop whose value is already rendered; `subdir`: where first_found looks
+   * ('vars' for include_vars, 'templates' for template, 'files' otherwise, as the task executor sets it).
+   */
+  loopItems(lookup: string, value: unknown, vars: Variables, where: SourcePos | undefined, subdir: string): unknown[] {
+    const origin: Origin = { kind: 'string', where, offset: 0 };
+    return this.run(origin, () => loopItems(lookup, value, lookupEnvironment(vars, this.lookupHost(origin), subdir)).map(toPlain));
+  }
+
   /** A recursively templated copy of loaded YAML data (mapping keys too); positions are kept. */
   renderData(value: unknown, vars: Variables, where?: SourcePos): unknown {
     if (typeof value === 'string') return this.renderString(value, vars, where);
@@ -193,6 +203,13 @@ export class Templar {
         if (filterArg) checkName('filter', filterArg.value as string, filterArg);
       } else if (node.typename === 'Is') {
         checkName('test', name(node.right as Node), node.right as Node);
+      } else if (node.typename === 'FunCall' && (node.name as Node).typename === 'Symbol' && LOOKUP_CALLS.has(String((node.name as Node).value))) {
+        // lookup('name', ...): a name no lookup has fails on every render
+        const lookup = literalArg(0);
+        if (lookup && !findLookup(lookup.value as string)) {
+          const hint = didYouMean(lookup.value as string, lookupNames());
+          problems.push(problem(at(lookup), `unknown lookup '${String(lookup.value)}'`, hint ? { hint } : {}));
+        }
       } else if (node.typename in unsupportedTags) {
         problems.push(problem(at(node), `'${unsupportedTags[node.typename]}' is not supported in typebook templates`));
       }
@@ -247,6 +264,8 @@ export class Templar {
     }
   }
 }
+
+const LOOKUP_CALLS = new Set(['lookup', 'query', 'q']);
 
 function walk(node: Node, visit: (n: Node) => void): void {
   visit(node);
