@@ -124,3 +124,30 @@ describe('lookup() and query(): as Ansible 2.14 computes them (oracle)', functio
     });
   }
 });
+
+describe('with_<lookup> loop items (Templar.loopItems)', () => {
+  const templar = new Templar();
+  const items = (lookup: string, value: unknown, vars: Record<string, unknown> = {}, subdir = 'files') => templar.loopItems(lookup, value, { ...common, ...vars }, undefined, subdir);
+
+  it('takes a string as one term and a mapping as its keys, as listify_lookup_plugin_terms does', () => {
+    expect(items('items', 'a,b')).to.deep.equal(['a,b']);
+    expect(items('items', { k1: 1, k2: 2 })).to.deep.equal(['k1', 'k2']);
+    expect(items('items', [1, [2, 3], [[4]]])).to.deep.equal([1, 2, 3, [4]]);
+  });
+
+  it('gives with_dict the mapping itself', () => {
+    expect(items('dict', { a: 1 })).to.deep.equal([{ key: 'a', value: 1 }]);
+  });
+
+  it("finds with_first_found's files in the subdir of the task's action, along ansible_search_path", () => {
+    const role = join(base, 'roles', 'r');
+    const vars = { ansible_search_path: [role, join(role, 'tasks'), base] };
+    expect(items('first_found', ['Ubuntu.yml', 'Debian.yml'], vars, 'vars')).to.deep.equal([join(role, 'vars', 'Debian.yml')]);
+    expect(items('first_found', ['a.txt'], vars)).to.deep.equal([join(role, 'files', 'a.txt')]);
+    expect(items('first_found', [{ files: ['none.yml'], skip: true }], vars, 'vars')).to.deep.equal([]);
+  });
+
+  it('fails for a lookup that does not exist, as the task executor does', () => {
+    expect(() => items('nope', [])).to.throw("Unexpected failure in finding the lookup named 'nope'");
+  });
+});
