@@ -265,7 +265,7 @@ export class PlayRunner {
     const groups = new Map<string, string[]>();
     for (const host of hosts) {
       const started = performance.now();
-      const vars = this.store.view(host, this.scope(ctx, host, item.vars));
+      const vars = this.store.view(host, this.scope(ctx, host, item));
       try {
         if (!keywords.when.every((c) => this.templar.condition(c, vars, item.pos))) {
           this.hosts.record(host, { status: 'skipped', changed: false, ignored: false, result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' }, durationMs: 0 }, id, name);
@@ -316,7 +316,7 @@ export class PlayRunner {
     this.emit({ type: 'task_start', play: this.play.name, task: name, id, hosts, handler: false, where: where(role.argumentSpecs!.pos) });
     for (const host of hosts) {
       const started = performance.now();
-      const vars = this.store.view(host, this.scope(ctx, host, {}));
+      const vars = this.store.view(host, this.scope(ctx, host, { vars: {} }));
       const given: Vars = {};
       let failure: string | undefined;
       for (const option of Object.keys(role.argumentSpecs!.options)) {
@@ -368,13 +368,14 @@ export class PlayRunner {
   }
 
   /** the variable scope of a task for a host */
-  private scope(ctx: Context, host: string, taskVars: Vars): Scope {
+  private scope(ctx: Context, host: string, task: { vars: Vars; file?: string }): Scope {
     return {
+      ...(task.file !== undefined ? { file: task.file } : {}),
       play: this.play,
       ...(this.varsFiles.has(host) ? { varsFiles: this.varsFiles.get(host)! } : {}),
       roles: ctx.roles,
       blocks: ctx.blocks,
-      task: taskVars,
+      task: task.vars,
       ...(ctx.includeParams ? { includeParams: ctx.includeParams } : {}),
       ...(ctx.roleArguments?.get(host) ? { roleArguments: ctx.roleArguments.get(host)! } : {}),
     };
@@ -389,7 +390,7 @@ export class PlayRunner {
   private shownName(task: Task, name: string, ctx: Context, host: string): string {
     if (task.name === undefined || !task.name.includes('{{')) return name;
     try {
-      const rendered = String(this.templar.renderString(task.name, this.store.view(host, this.scope(ctx, host, task.vars)), task.pos));
+      const rendered = String(this.templar.renderString(task.name, this.store.view(host, this.scope(ctx, host, task)), task.pos));
       return task.role ? `${task.role.name} : ${rendered}` : rendered;
     } catch {
       return name;
@@ -414,14 +415,14 @@ export class PlayRunner {
     this.emit({ type: 'task_start', play: this.play.name, task: name, id, hosts, handler: Boolean(ctx.handler), where: where(task.pos) });
 
     const runOnce = (host: string) => {
-      const vars = this.store.view(host, this.scope(ctx, host, task.vars));
+      const vars = this.store.view(host, this.scope(ctx, host, task));
       return isFlagSet(this.templar, keywords.run_once, vars, task.pos) || Boolean(task.module.oncePerBatch);
     };
     const first = hosts[0]!;
     const outcomes = new Map<string, Outcome>();
     if (runOnce(first)) {
       // run_once: the first host runs it; every host of the batch gets its result (registered, notified, counted)
-      const outcome = await this.runner.run(task, first, this.store.view(first, this.scope(ctx, first, task.vars)), keywords, this.itemReporter(first, id, name));
+      const outcome = await this.runner.run(task, first, this.store.view(first, this.scope(ctx, first, task)), keywords, this.itemReporter(first, id, name));
       for (const h of hosts) {
         outcomes.set(h, outcome);
         this.applyOutcome(task, ctx, h, outcome, id, name);
@@ -430,7 +431,7 @@ export class PlayRunner {
       const throttle = keywords.throttle !== undefined ? Number(this.templar.renderData(keywords.throttle, this.playVars(), task.pos)) : 0;
       const limit = Math.max(1, Math.min(this.options.forks, throttle > 0 ? throttle : Infinity));
       await mapLimit(hosts, limit, async (host) => {
-        const outcome = await this.runner.run(task, host, this.store.view(host, this.scope(ctx, host, task.vars)), keywords, this.itemReporter(host, id, name));
+        const outcome = await this.runner.run(task, host, this.store.view(host, this.scope(ctx, host, task)), keywords, this.itemReporter(host, id, name));
         outcomes.set(host, outcome);
         this.applyOutcome(task, ctx, host, outcome, id, name);
       });
@@ -467,9 +468,13 @@ export class PlayRunner {
   /** what a task's outcome does to the host: register, facts, notifications, the recap and the events */
   private applyOutcome(task: Task, ctx: Context, host: string, outcome: Outcome, id: number, name: string): void {
     if (task.keywords.register) this.store.setHostVars(host, { [task.keywords.register]: outcome.result });
-    const facts = outcome.result.ansible_facts;
-    if (facts && typeof facts === 'object' && outcome.status !== 'failed') {
+    // a looped task's facts come with each item's result, in order, as Ansible's strategy applies them
+    const items = Array.isArray(outcome.result.results) ? (outcome.result.results as ModuleResult[]) : [outcome.result];
+    for (const item of outcome.status !== 'failed' ? items : []) {
+      const facts = item.ansible_facts;
+      if (!facts || typeof facts !== 'object') continue;
       if (task.module.name === 'set_fact') this.store.setHostVars(host, facts as Vars);
+      else if (task.module.name === 'include_vars') this.store.includeVars(host, facts as Vars);
       else this.store.addFacts(host, facts as Vars);
     }
     if (outcome.changed && outcome.status !== 'failed') this.notify(task, ctx, host);
@@ -483,7 +488,7 @@ export class PlayRunner {
   private notify(task: Task, ctx: Context, host: string): void {
     const names = [...(task.keywords.notify ?? []), ...ctx.keywords.flatMap((k) => ((k as { notify?: string[] }).notify ?? []))];
     for (const raw of names) {
-      const name = isTemplate(raw) ? String(this.templar.renderString(raw, this.store.view(host, this.scope(ctx, host, task.vars)), task.pos)) : raw;
+      const name = isTemplate(raw) ? String(this.templar.renderString(raw, this.store.view(host, this.scope(ctx, host, task)), task.pos)) : raw;
       this.handlers.notify(name, host);
     }
   }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { CommandStoppedError, ConnectionError, type Become, type CommandSpec, type Connection, type RunOptions } from '../connection/types.js';
-import { isPlainObject } from '../modules/coerce.js';
+import { isPlainObject, isTemplate } from '../modules/coerce.js';
 import type { ModuleContext, ModuleDefinition, ModuleResult } from '../modules/module.js';
 import { finalizeModuleArgs } from '../playbook/module-args.js';
 import { localFileCandidates } from '../playbook/references.js';
@@ -15,7 +15,7 @@ import type { Condition, IncludeRole, IncludeTasks, InheritedKeywords, RoleInsta
 import { formatProblem, positionOf, type SourcePos } from '../source/index.js';
 import { TemplateError, type Templar } from '../template/index.js';
 import type { HostStatus } from './events.js';
-import { ansibleBoolean } from '../ansible/index.js';
+import { ansibleBoolean, taskSearchPath } from '../ansible/index.js';
 import { becomeFromSettings, settingsFromVars, type ConnectionSettings } from '../connection/index.js';
 import { hostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
@@ -125,19 +125,45 @@ export function isFlagSet(templar: Templar, value: unknown, vars: Vars, where: S
   return flag(templar, value, vars, where);
 }
 
-/** Loop items as Ansible builds them: with_items flattens one level; with_dict gives key/value pairs. */
-function loopItems(templar: Templar, task: Task, vars: Vars): unknown[] {
-  const value = templar.renderData(task.keywords.loop, vars, task.pos);
-  switch (task.keywords.loopKind) {
-    case 'with_items':
-      return (Array.isArray(value) ? value : [value]).flatMap((v) => (Array.isArray(v) ? v : [v]));
-    case 'with_dict':
-      if (!isPlainObject(value)) throw new TemplateError(`with_dict needs a mapping, got ${Array.isArray(value) ? 'a list' : typeof value}`, task.pos);
-      return Object.entries(value).map(([key, v]) => ({ key, value: v }));
-    default:
-      if (!Array.isArray(value)) throw new TemplateError(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(value)}`, task.pos);
-      return value;
+/**
+ * A copy of `value` with each string rendered, one that reads an undefined variable left as written: how the
+ * task executor renders a with_first_found loop (fail_on_undefined=False), so that a file named after a fact a
+ * host lacks is passed over rather than failing the task.
+ */
+function renderLeniently(templar: Templar, value: unknown, vars: Vars, where: SourcePos): unknown {
+  if (typeof value === 'string') {
+    try {
+      return templar.renderString(value, vars, where);
+    } catch (err) {
+      if (err instanceof TemplateError && err.variable !== undefined) return value;
+      throw err;
+    }
   }
+  if (Array.isArray(value)) return value.map((v, i) => renderLeniently(templar, v, vars, positionOf(value, i) ?? where));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderLeniently(templar, v, vars, positionOf(value, k) ?? where)]));
+  return value;
+}
+
+/** Loop items as Ansible builds them: `loop` takes a list as is; `with_<lookup>` gives its value to the lookup. */
+function loopItems(templar: Templar, task: Task, vars: Vars): unknown[] {
+  const kind = task.keywords.loopKind ?? 'loop';
+  if (kind === 'loop') {
+    const value = templar.renderData(task.keywords.loop, vars, task.pos);
+    if (!Array.isArray(value)) throw new TemplateError(`Invalid data passed to 'loop', it requires a list, got this instead: ${JSON.stringify(value)}`, task.pos);
+    return value;
+  }
+  const lookup = kind.slice('with_'.length);
+  const where = positionOf(task.keywords, kind) ?? task.pos;
+  const raw = typeof task.keywords.loop === 'string' ? task.keywords.loop.trim() : task.keywords.loop;
+  let value: unknown;
+  if (lookup === 'first_found') {
+    value = renderLeniently(templar, raw, vars, where);
+    // a term that stayed a template could not be rendered: it is dropped
+    if (Array.isArray(value)) value = value.filter((t) => !(typeof t === 'string' && isTemplate(t)));
+  } else value = templar.renderData(raw, vars, where);
+  // the task executor's subdir for first_found: the first of template, var, file in the action's name
+  const subdir = ['template', 'var', 'file'].find((s) => task.action.includes(s)) ?? 'file';
+  return templar.loopItems(lookup, value, vars, where, `${subdir}s`);
 }
 
 /** The view with a few variables on top (the loop variable, a registered result), as Ansible adds them last. */
@@ -325,6 +351,12 @@ export class TaskRunner {
         return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
       },
       evaluate: (expression) => templar.evaluate(expression, vars, task.pos),
+      source: {
+        file: task.file,
+        ...(task.role ? { rolePath: task.role.path } : {}),
+        searchPath: Array.isArray(vars.ansible_search_path) ? vars.ansible_search_path.map(String) : taskSearchPath(task.role ? [task.role.path] : [], task.file, this.env.playbookDir),
+        playbookDir: this.env.playbookDir,
+      },
     };
     const result = await this.bounded(module, final.args, ctx, keywords, vars, task.pos);
     let changed = Boolean(result.changed);

@@ -11,6 +11,7 @@ import file from './file.js';
 import haproxy from './haproxy.js';
 import haproxy_info from './haproxy_info.js';
 import haproxy_rotation from './haproxy_rotation.js';
+import include_vars from './include_vars.js';
 import ini_file from './ini_file.js';
 import lineinfile from './lineinfile.js';
 import template from './template.js';
@@ -31,7 +32,7 @@ import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, ini_file, lineinfile, meta, packageModule, pause, ping, service, set_fact, setup, shell, sysctl,
+  apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, set_fact, setup, shell, sysctl,
   template, uri, wait_for, wait_for_connection,
 ];
 
@@ -52,5 +53,5 @@ export function moduleNames(): string[] {
   return [...byName.keys()];
 }
 
-export type { Diff, ModuleContext, ModuleDefinition, ModuleResult } from './module.js';
+export type { Diff, ModuleContext, ModuleDefinition, ModuleResult, TaskSource } from './module.js';
 export { defineModule } from './module.js';

@@ -26,6 +26,17 @@ export interface ModuleResult {
   [field: string]: unknown;
 }
 
+/** Where a task was written, for what reads the controller's files as Ansible's actions do (include_vars). */
+export interface TaskSource {
+  /** the task's file */
+  readonly file: string;
+  /** the role the task is in */
+  readonly rolePath?: string;
+  /** ansible_search_path: the roles' directories, innermost first, the task file's, the playbook's */
+  readonly searchPath: readonly string[];
+  readonly playbookDir: string;
+}
+
 /** What a module may use while it runs: the host's connection and the task's settings. */
 export interface ModuleContext {
   /** the inventory name of the host the task runs for */
@@ -43,6 +54,8 @@ export interface ModuleContext {
   renderTemplateFile(path: string): Promise<string>;
   /** a local path for a role/playbook relative `src` (files/ or templates/ searched as Ansible does) */
   findFile(kind: 'files' | 'templates', src: string): string;
+  /** where the task was written */
+  readonly source: TaskSource;
   /** evaluates a bare Jinja expression with the task's variables (assert's `that`) */
   evaluate(expression: string): unknown;
   /** -v count, for debug's `verbosity` */

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isPlainObject, isTemplate } from '../modules/coerce.js';
 import { didYouMean, positionOf, problem, type Problem, type SourcePos } from '../source/index.js';
 import type { NameSink, Templar } from '../template/index.js';
-import { localFileCandidates } from './references.js';
+import { includeVarsSource, localFileCandidates } from './references.js';
+import { parseYaml } from '../source/index.js';
 import type { Condition, Play, Playbook, RoleInstance, TaskItem } from './types.js';
 
 /** where a keyword's value was written (keywords keep the positions of the mapping they came from) */
@@ -53,10 +54,10 @@ export function checkTemplates(playbook: Playbook, templar: Templar, defined?: R
       for (const r of reads) uses.push({ ...r, maybe, play: playIndex });
       for (const g of guards) guarded.add(g);
     };
-  const strings = (value: unknown, at: SourcePos, maybe: boolean): void => {
-    if (typeof value === 'string') problems.push(...templar.checkString(value, at, sink(maybe)));
-    else if (Array.isArray(value)) value.forEach((v, i) => strings(v, positionOf(value, i) ?? at, maybe));
-    else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) strings(v, positionOf(value, k) ?? at, maybe);
+  const strings = (value: unknown, at: SourcePos, maybe: boolean, names = true): void => {
+    if (typeof value === 'string') problems.push(...templar.checkString(value, at, names ? sink(maybe) : undefined));
+    else if (Array.isArray(value)) value.forEach((v, i) => strings(v, positionOf(value, i) ?? at, maybe, names));
+    else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) strings(v, positionOf(value, k) ?? at, maybe, names);
   };
   const conditions = (list: readonly Condition[] | undefined, at: SourcePos, maybe: boolean): void => {
     for (const [i, c] of (list ?? []).entries()) {
@@ -105,8 +106,26 @@ export function checkTemplates(playbook: Playbook, templar: Templar, defined?: R
         if (typeof k.loop_control?.index_var === 'string') names.add(k.loop_control.index_var);
       }
       if (item.module.name === 'set_fact') define(item.args);
+      if (item.module.name === 'include_vars') {
+        // a literal file is read now, so that its names count as defined; a templated or looped one (or a
+        // directory) defines names known only when the task runs: its play is not checked for undefined ones
+        const file = item.args.file;
+        if (typeof item.args.name === 'string') define({ [item.args.name]: true });
+        else if (typeof file === 'string' && !isTemplate(file) && k.loop === undefined) {
+          const found = includeVarsSource(item, playbook.dir).found;
+          if (found) {
+            const loaded = parseYaml(readFileSync(found, 'utf8'), found);
+            if (isPlainObject(loaded.value)) {
+              define(loaded.value);
+              strings(loaded.value, item.pos, true);
+            }
+          }
+        } else dynamicPlays.add(playIndex);
+      }
       for (const name of ['changed_when', 'failed_when', 'until'] as const) conditions(k[name], written(k, name, item.pos), maybe);
-      if (k.loop !== undefined) strings(k.loop, written(k, k.loopKind ?? 'loop', item.pos), maybe);
+      // with_first_found passes over a file whose name reads an undefined variable: only its syntax is checked
+      if (k.loop !== undefined && k.loopKind === 'with_first_found') strings(k.loop, written(k, k.loopKind, item.pos), maybe, false);
+      else if (k.loop !== undefined) strings(k.loop, written(k, k.loopKind ?? 'loop', item.pos), maybe);
       if (k.delegate_to !== undefined) strings(k.delegate_to, written(k, 'delegate_to', item.pos), maybe);
       if (k.environment !== undefined) strings(k.environment, written(k, 'environment', item.pos), maybe);
       if (k.loop_control?.label !== undefined) strings(k.loop_control.label, positionOf(k.loop_control, 'label') ?? item.pos, maybe);

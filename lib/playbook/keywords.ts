@@ -4,7 +4,13 @@
  */
 import { isPlainObject } from '../modules/coerce.js';
 import { keyPositionOf, positionOf, positionsFrom, rememberPosition, type SourcePos } from '../source/index.js';
+import { findLookup } from '../template/lookups.js';
 import type { Condition, InheritedKeywords, TaskKeywords } from './types.js';
+
+/** `loop` and `with_<lookup>` for every lookup typebook has (any other with_ key is an unknown keyword, reported by the schema) */
+export function isLoopKeyword(name: string): name is 'loop' | `with_${string}` {
+  return name === 'loop' || (name.startsWith('with_') && findLookup(name.slice('with_'.length)) !== undefined);
+}
 
 type Raw = Record<string, unknown>;
 
@@ -44,7 +50,7 @@ export function inherited(raw: Raw): InheritedKeywords {
 /** A task's own keywords, normalized (loop keywords to one loop, condition and notify lists); `report` hears about two loops. */
 export function taskKeywordsOf(raw: Raw, pos: SourcePos, report: (at: SourcePos, message: string) => void): TaskKeywords {
   const k: TaskKeywords = inherited(raw);
-  const loops = (['loop', 'with_items', 'with_list', 'with_dict'] as const).filter((name) => raw[name] !== undefined);
+  const loops = Object.keys(raw).filter((name) => isLoopKeyword(name) && raw[name] !== undefined) as ('loop' | `with_${string}`)[];
   if (loops.length > 1) report(keyPositionOf(raw, loops[1]!) ?? pos, `a task has one loop, this one has ${loops.join(' and ')}`);
   if (loops[0]) {
     k.loop = raw[loops[0]];

@@ -11,7 +11,7 @@ import type { ModuleDefinition } from '../modules/module.js';
 import { didYouMean, keyPositionOf, loadYamlFile, positionOf, positionsFrom, problem, rememberPosition, type Problem, type SourcePos } from '../source/index.js';
 import { inherited, inheritedNames, stringList, taskKeywordsOf } from './keywords.js';
 import { parseKeyValue } from './kv.js';
-import { checkLocalFile, checkNotify } from './references.js';
+import { checkIncludeVars, checkLocalFile, checkNotify } from './references.js';
 import { checkModuleArgs, resolveAliases } from './module-args.js';
 import { availableRoles, findRole, roleFile, roleSearch, type RoleSearch } from './roles.js';
 import { handlerKeywords, includeNames, playKeywords, taskKeywords, type SchemaKind } from './schema.js';
@@ -256,6 +256,7 @@ class Loader {
     if (!args) return undefined;
     const task: Task = { kind: 'task', ...common, module, action: moduleName, args, keywords };
     for (const { arg, kind } of module.localFiles ?? []) checkLocalFile(task, arg, kind, this.playbookDir, (pos, message, extra) => this.report(pos, message, extra));
+    checkIncludeVars(task, this.playbookDir, (pos, message, extra) => this.report(pos, message, extra));
     return task;
   }
 

@@ -7,6 +7,8 @@ import { dirname, join } from 'node:path';
 import { isTemplate } from '../modules/coerce.js';
 import { didYouMean, positionOf, type SourcePos } from '../source/index.js';
 import type { Play, Task, TaskItem } from './types.js';
+import { taskSearchPath } from '../ansible/index.js';
+import { includeVarsDir, includeVarsFile } from '../modules/include_vars.js';
 
 export type Report = (pos: SourcePos | undefined, message: string, extra?: { expected?: string; hint?: string }) => void;
 
@@ -56,6 +58,30 @@ export function checkNotify(play: Play, report: Report): void {
 /** the raw notify list of a node, for positions: positions live on the raw loaded list */
 function rawNotify(item: TaskItem): unknown {
   return item.keywords.notify;
+}
+
+/** where a literal include_vars `file` is (as the module will look for it), or where it was looked for */
+export function includeVarsSource(task: Task, playbookDir: string): { found?: string; candidates: string[] } {
+  const file = task.args.file;
+  if (typeof file !== 'string') return { candidates: [] };
+  const rolePaths = task.role ? [task.role.path] : [];
+  return includeVarsFile(file.replace(/\n+$/, ''), { file: task.file, ...(task.role ? { rolePath: task.role.path } : {}), searchPath: taskSearchPath(rolePaths, task.file, playbookDir), playbookDir });
+}
+
+/**
+ * An include_vars whose literal `file` or `dir` cannot exist: an error before connecting, as the task would
+ * fail on every host. A templated one, or one under a loop, is known only when the task runs.
+ */
+export function checkIncludeVars(task: Task, playbookDir: string, report: Report): void {
+  if (task.module.name !== 'include_vars' || task.keywords.loop !== undefined) return;
+  const { file, dir } = task.args;
+  if (typeof file === 'string' && !isTemplate(file)) {
+    const { found, candidates } = includeVarsSource(task, playbookDir);
+    if (!found) report(positionOf(task.args, 'file') ?? task.pos, `include_vars file not found: ${file}`, { expected: `one of ${candidates.join(', ')}` });
+  } else if (typeof dir === 'string' && !isTemplate(dir)) {
+    const path = includeVarsDir(dir, { file: task.file, ...(task.role ? { rolePath: task.role.path } : {}), searchPath: [], playbookDir });
+    if (!existsSync(path)) report(positionOf(task.args, 'dir') ?? task.pos, `include_vars directory not found: ${dir}`, { expected: `the directory ${path}` });
+  }
 }
 
 /** Where Ansible looks for a template's or a file's `src`: the role's templates|files dir, then next to the task file, then the playbook's */

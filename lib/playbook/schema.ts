@@ -9,6 +9,7 @@
 import { allModules } from '../modules/index.js';
 import type { JsonSchema } from '../modules/coerce.js';
 import { argumentFormats } from './types.js';
+import { lookups } from '../template/lookups.js';
 
 export const JINJA_PATTERN = '\\{\\{|\\{%';
 const template: JsonSchema = { type: 'string', pattern: JINJA_PATTERN, description: 'a Jinja2 template' };
@@ -84,9 +85,13 @@ const common: Record<string, JsonSchema> = {
 /** Keywords of Ansible that typebook does not support yet: named so that the error says so, rather than "unknown". */
 export const unsupportedKeywords: ReadonlySet<string> = new Set([
   'async', 'poll', 'debugger', 'collections', 'become_exe', 'become_flags', 'vars_prompt', 'fact_path',
-  'strategy_plugins', 'with_sequence', 'with_nested', 'with_together', 'with_fileglob', 'with_first_found', 'with_subelements',
-  'with_indexed_items', 'with_random_choice', 'with_lines', 'with_inventory_hostnames', 'with_flattened', 'with_cartesian',
+  'strategy_plugins', 'with_inventory_hostnames', 'with_flattened', 'with_cartesian',
 ]);
+
+/** with_<lookup> for every lookup: the loop's value is the lookup's terms (with_items, with_dict, with_first_found...) */
+const withLoops: Record<string, JsonSchema> = Object.fromEntries(
+  Object.keys(lookups).map((name) => [`with_${name}`, { anyOf: [{ type: 'array' }, { type: 'object' }, { type: 'string' }], description: `loop over what the ${name} lookup gives` }]),
+);
 
 const loopControl: JsonSchema = {
   type: 'object',
@@ -104,7 +109,8 @@ export const taskKeywords: Record<string, JsonSchema> = {
   ...common,
   args: { type: 'object', description: 'the module arguments, merged with those under the module key' },
   loop: { anyOf: [{ type: 'array' }, template], description: 'run the task once per item' },
-  with_items: { anyOf: [{ type: 'array' }, { type: 'string' }], description: 'like loop, flattening one level' },
+  ...withLoops,
+  with_items: { anyOf: [{ type: 'array' }, { type: 'object' }, { type: 'string' }], description: 'like loop, flattening one level' },
   with_list: { anyOf: [{ type: 'array' }, { type: 'string' }], description: 'like loop' },
   with_dict: { anyOf: [{ type: 'object' }, { type: 'string' }], description: 'loop over a mapping (item.key, item.value)' },
   loop_control: loopControl,

@@ -43,8 +43,8 @@ export interface LoopControl {
 
 export interface TaskKeywords extends InheritedKeywords {
   loop?: unknown;
-  /** with_items flattens one level; with_dict turns a mapping into key/value items */
-  loopKind?: 'loop' | 'with_items' | 'with_list' | 'with_dict';
+  /** the keyword the loop came from: `loop`, or `with_<lookup>` whose lookup builds the items (with_items flattens one level...) */
+  loopKind?: 'loop' | `with_${string}`;
   loop_control?: LoopControl;
   register?: string;
   notify?: string[];

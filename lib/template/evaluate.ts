@@ -35,6 +35,7 @@ import { methodOf } from './methods.js';
 import { filters, type CallContext } from './filters.js';
 import { tests } from './tests.js';
 import { globals } from './globals.js';
+import { callLookup, type LookupEnvironment } from './lookups.js';
 
 /** Variables: a plain object, or a lookup (a function, or a Proxy) for a lazily resolving store. */
 export type Variables = Record<string, unknown> | ((name: string) => unknown);
@@ -122,11 +123,45 @@ export function describe(node: Node): string {
   }
 }
 
+/** What lookups need from the templating engine that runs them. */
+export interface LookupHost {
+  /** a template file rendered with these variables (the template lookup) */
+  renderTemplate(text: string, file: string, vars: Variables): string;
+  warn(message: string): void;
+}
+
+/** the variables as a mapping lookups can read and list (a function of names lists none) */
+function asDict(vars: Variables): Dict {
+  if (typeof vars !== 'function') return vars;
+  return new Proxy({} as Dict, { get: (_t, key) => (typeof key === 'string' ? vars(key) : undefined) });
+}
+
+/** what lookups see of a template's (or a looped task's) variables; `subdir`: where first_found looks */
+export function lookupEnvironment(vars: Variables, host: LookupHost | undefined, subdir?: string): LookupEnvironment {
+  return {
+    vars: asDict(vars),
+    ...(subdir !== undefined ? { subdir } : {}),
+    renderTemplate: (text, file, extra) => {
+      if (!host) throw new TemplateRuntimeError('the template lookup needs a templating engine to render with');
+      return host.renderTemplate(text, file, (name) => {
+        if (Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
+        const v = readVariable(vars, name);
+        return v === MISSING ? undefined : v;
+      });
+    },
+    warn: (message) => host?.warn(message),
+  };
+}
+
 export class Evaluator implements CallContext {
   private readonly root: Frame;
+  private readonly lookupFunctions: Readonly<Record<string, PyFunction>>;
 
-  constructor(vars: Variables) {
+  constructor(vars: Variables, host?: LookupHost) {
     this.root = new Frame(undefined, vars);
+    const env = lookupEnvironment(vars, host);
+    const call = (query: boolean) => (args: unknown[], kwargs: Dict) => callLookup(args[0], args.slice(1), kwargs, env, query);
+    this.lookupFunctions = { lookup: new PyFunction('lookup', call(false)), query: new PyFunction('query', call(true)), q: new PyFunction('q', call(true)) };
   }
 
   /** Renders a template to text. */
@@ -325,6 +360,7 @@ export class Evaluator implements CallContext {
         if (v !== MISSING) return v;
         if (Object.prototype.hasOwnProperty.call(constants, name)) return constants[name];
         if (Object.prototype.hasOwnProperty.call(globals, name)) return globals[name];
+        if (Object.prototype.hasOwnProperty.call(this.lookupFunctions, name)) return this.lookupFunctions[name];
         return new Undefined(name, `'${name}' is undefined`, node.lineno + 1, node.colno + 1);
       }
       case 'Group': {

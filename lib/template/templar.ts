@@ -7,12 +7,13 @@
  * templates from the playbook's authors.
  */
 import { didYouMean, positionOf, problem, rememberPosition, sortProblems, type Problem, type SourcePos } from '../source/index.js';
-import { Evaluator, canonicalName, unsupportedTags, type Variables } from './evaluate.js';
+import { Evaluator, canonicalName, lookupEnvironment, unsupportedTags, type LookupHost, type Variables } from './evaluate.js';
 import { filters } from './filters.js';
 import { templateNames } from './names.js';
 import { parseTemplate, TemplateSyntaxError, type Node } from './parse.js';
 import { TemplateRuntimeError, UndefinedError, isDict, toPlain, truthy } from './python.js';
 import { tests } from './tests.js';
+import { findLookup, loopItems, lookupNames } from './lookups.js';
 
 export type { Variables } from './evaluate.js';
 
@@ -81,7 +82,7 @@ export class Templar {
     const children = root.children as Node[];
     const only = children.length === 1 && children[0]!.typename === 'Output' ? ((children[0]!.children as Node[]).length === 1 ? (children[0]!.children as Node[])[0] : undefined) : undefined;
     return this.run(origin, () => {
-      const evaluator = new Evaluator(vars);
+      const evaluator = new Evaluator(vars, this.lookupHost(origin));
       if (only && only.typename !== 'TemplateData') return toPlain(evaluator.value(only));
       return evaluator.render(root);
     });
@@ -91,14 +92,14 @@ export class Templar {
   renderTemplate(text: string, file: string, vars: Variables): string {
     const origin: Origin = { kind: 'file', file };
     const root = this.parse(text, origin);
-    return this.run(origin, () => new Evaluator(vars).render(root));
+    return this.run(origin, () => new Evaluator(vars, this.lookupHost(origin)).render(root));
   }
 
   /** A bare expression (`when:`, `that:`, `until:`), to its value. */
   evaluate(expr: string, vars: Variables, where?: SourcePos): unknown {
     const origin: Origin = { kind: 'string', where, offset: exprPrefix.length };
     const node = this.expression(expr, origin);
-    return this.run(origin, () => toPlain(new Evaluator(vars).value(node)));
+    return this.run(origin, () => toPlain(new Evaluator(vars, this.lookupHost(origin)).value(node)));
   }
 
   /** A condition, Python-truthy; a list means all of them. */
@@ -113,7 +114,16 @@ export class Templar {
     }
     const origin: Origin = { kind: 'string', where, offset: exprPrefix.length };
     const node = this.expression(cond, origin);
-    return this.run(origin, () => truthy(new Evaluator(vars).value(node)));
+    return this.run(origin, () => truthy(new Evaluator(vars, this.lookupHost(origin)).value(node)));
+  }
+
+  /**
+   * The items of a `with_<lookup>` loop whose value is already rendered; `subdir`: where first_found looks
+   * ('vars' for include_vars, 'templates' for template, 'files' otherwise, as the task executor sets it).
+   */
+  loopItems(lookup: string, value: unknown, vars: Variables, where: SourcePos | undefined, subdir: string): unknown[] {
+    const origin: Origin = { kind: 'string', where, offset: 0 };
+    return this.run(origin, () => loopItems(lookup, value, lookupEnvironment(vars, this.lookupHost(origin), subdir)).map(toPlain));
   }
 
   /** A recursively templated copy of loaded YAML data (mapping keys too); positions are kept. */
@@ -193,11 +203,27 @@ export class Templar {
         if (filterArg) checkName('filter', filterArg.value as string, filterArg);
       } else if (node.typename === 'Is') {
         checkName('test', name(node.right as Node), node.right as Node);
+      } else if (node.typename === 'FunCall' && (node.name as Node).typename === 'Symbol' && LOOKUP_CALLS.has(String((node.name as Node).value))) {
+        // lookup('name', ...): a name no lookup has fails on every render
+        const lookup = literalArg(0);
+        if (lookup && !findLookup(lookup.value as string)) {
+          const hint = didYouMean(lookup.value as string, lookupNames());
+          problems.push(problem(at(lookup), `unknown lookup '${String(lookup.value)}'`, hint ? { hint } : {}));
+        }
       } else if (node.typename in unsupportedTags) {
         problems.push(problem(at(node), `'${unsupportedTags[node.typename]}' is not supported in typebook templates`));
       }
     });
     return sortProblems(problems);
+  }
+
+  /** what lookups called from a template at `origin` render with and warn through */
+  private lookupHost(origin: Origin): LookupHost {
+    const at = origin.kind === 'file' ? { file: origin.file, line: 1, col: 1 } : origin.where;
+    return {
+      renderTemplate: (text, file, vars) => this.renderTemplate(text, file, vars),
+      warn: (message) => this.options.onWarning?.(problem(at, message, { severity: 'warning' })),
+    };
   }
 
   private parse(text: string, origin: Origin): Node {
@@ -238,6 +264,8 @@ export class Templar {
     }
   }
 }
+
+const LOOKUP_CALLS = new Set(['lookup', 'query', 'q']);
 
 function walk(node: Node, visit: (n: Node) => void): void {
   visit(node);

@@ -2,7 +2,7 @@
  * The variables a task sees on a host, by Ansible's precedence (lowest first):
  *   role defaults < inventory and group_vars/host_vars (inventory's, then the playbook's, interleaved as
  *   Ansible does; see Inventory.hostVarLayers) < gathered facts < play vars < vars_files < role vars
- *   < block vars < task vars < set_fact/register < role params < include params < extra vars,
+ *   < block vars < task vars < include_vars < set_fact/register < role params < include params < extra vars,
  * plus the magic variables (inventory_hostname, groups, hostvars, ...).
  *
  * Values stay raw until read: a view renders a string that holds a template when a template reads it
@@ -13,6 +13,7 @@
  * that text back, not the controller's password.
  */
 import { dirname } from 'node:path';
+import { taskSearchPath } from '../ansible/index.js';
 import type { Inventory, VarsDir } from '../inventory/index.js';
 import { combineVars } from '../inventory/index.js';
 import type { Play, RoleInstance, Vars } from '../playbook/types.js';
@@ -38,6 +39,8 @@ export interface Scope {
   loop?: Vars;
   /** role argument values coerced by argument_specs: they replace the raw ones */
   roleArguments?: Vars;
+  /** the file the task was written in: with the roles, its ansible_search_path */
+  file?: string;
 }
 
 /** Run-wide facts the magic variables come from. */
@@ -61,6 +64,7 @@ export const OMIT_PREFIX = '__omit_place_holder__';
 export class VariableStore {
   private readonly facts = new Map<string, Vars>();
   private readonly hostFacts = new Map<string, Vars>();
+  private readonly includedVars = new Map<string, Vars>();
   private readonly inventoryCache = new Map<string, Vars>();
 
   constructor(
@@ -79,6 +83,14 @@ export class VariableStore {
   /** set_fact and register: level 19, for the rest of the run */
   setHostVars(host: string, vars: Vars): void {
     this.hostFacts.set(host, { ...(this.hostFacts.get(host) ?? {}), ...vars });
+  }
+
+  /**
+   * include_vars: level 18, below set_fact and register, for the rest of the run. Its values are the
+   * controller's files, templates rendered when read (unlike what hosts return).
+   */
+  includeVars(host: string, vars: Vars): void {
+    this.includedVars.set(host, { ...(this.includedVars.get(host) ?? {}), ...vars });
   }
 
   /** meta: clear_facts (gathered facts; set_fact and register stay, as in Ansible) */
@@ -123,6 +135,8 @@ export class VariableStore {
     for (const role of [...playRoles, ...taskRoles]) layers.push(role.vars);
     for (const block of scope.blocks ?? []) layers.push(block);
     if (scope.task) layers.push(scope.task);
+    const included = this.includedVars.get(host);
+    if (included) layers.push(included);
     const hostFacts = this.hostFacts.get(host);
     if (hostFacts) {
       layers.push(hostFacts);
@@ -171,6 +185,7 @@ export class VariableStore {
       ...(this.run.playbookDir !== undefined ? { playbook_dir: this.run.playbookDir } : {}),
       ...(file !== undefined ? { inventory_file: file, inventory_dir: dirname(file) } : {}),
       ...(role ? { role_path: role.path, role_name: role.name, ansible_role_name: role.name } : {}),
+      ...(scope.file !== undefined && this.run.playbookDir !== undefined ? { ansible_search_path: taskSearchPath((scope.roles ?? []).map((r) => r.path), scope.file, this.run.playbookDir) } : {}),
       ...(scope.play ? { ansible_play_name: scope.play.name } : {}),
       ansible_parent_role_names: (scope.roles ?? []).slice(0, -1).map((r) => r.name).reverse(),
       ansible_config_file: null,

@@ -7,6 +7,7 @@
  *   const result = await runModule(sysctl, { name: 'net.ipv4.ip_forward', value: '1' }, conn, { check: true });
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createConnection, type CountingConnection } from '../../lib/connection/index.js';
 import type { Lab } from '../../lib/lab/index.js';
 import type { ModuleContext, ModuleDefinition, ModuleResult } from '../../lib/modules/module.js';
@@ -39,6 +40,7 @@ export function moduleContext(connection: CountingConnection, options: RunOption
     renderTemplateFile: async (path) => templar.renderTemplate(await readFile(path, 'utf8'), path, vars),
     findFile: (_kind, src) => src,
     evaluate: (expression) => templar.evaluate(expression, vars),
+    source: { file: join(process.cwd(), 'playbook.yml'), searchPath: [process.cwd()], playbookDir: process.cwd() },
   };
 }
 
