@@ -152,3 +152,106 @@ describe('systemd_service module (lab without a running systemd)', function () {
     expect(parseSystemctlShow(show)).to.deep.equal({ Id: 'x.service', ExecStart: '{ path=/bin/x ; argv[]=/bin/x\n  --flag ; }', Description: '{ not multi-line', ActiveState: 'active' });
   });
 });
+
+/**
+ * The branch for a running systemd, on a lab host made to look like one (/run/systemd/system, and a stand-in
+ * systemctl in /usr/local/bin that keeps units' state in files and logs every call): Ansible's module and
+ * typebook's, each from the same starting state, must return the same result and make the same calls.
+ */
+const FAKE_SYSTEMCTL = String.raw`#!/bin/sh
+d=/var/lib/h15m-fake-systemd
+echo "$*" >>"$d/log"
+opts=; while [ $# -gt 0 ]; do case $1 in --*) opts="$opts $1"; shift;; *) break;; esac; done
+cmd=$1; u=\${2:-}; u=\${u%.service}
+known() { [ -e "$d/$u.known" ]; }
+case $cmd in
+  show)
+    echo "Id=$u.service"
+    if ! known; then printf 'LoadState=not-found\nActiveState=inactive\n'; exit 0; fi
+    if [ -e "$d/$u.masked" ]; then echo LoadState=masked; else echo LoadState=loaded; fi
+    if [ -e "$d/$u.active" ]; then printf 'ActiveState=active\nSubState=running\n'; else printf 'ActiveState=inactive\nSubState=dead\n'; fi
+    printf 'ExecStart={ path=/usr/sbin/%s ; argv[]=/usr/sbin/%s -f\n  /etc/%s.cfg ; }\nDescription=the %s unit\n' "$u" "$u" "$u" "$u" ;;
+  is-enabled)
+    if ! known; then echo "Failed to get unit file state for $u.service: No such file or directory" >&2; exit 1; fi
+    if [ -e "$d/$u.masked" ]; then echo masked; exit 1; fi
+    if [ -e "$d/$u.enabled" ]; then echo enabled; exit 0; fi
+    echo disabled; exit 1 ;;
+  start|restart|reload) known || { echo "Unit $u.service not found." >&2; exit 5; }; touch "$d/$u.active" ;;
+  stop) rm -f "$d/$u.active" ;;
+  enable) touch "$d/$u.enabled" ;;
+  disable) rm -f "$d/$u.enabled" ;;
+  mask) touch "$d/$u.masked" ;;
+  unmask) rm -f "$d/$u.masked" ;;
+  daemon-reload|daemon-reexec) ;;
+  list-unit-files) exit 1 ;;
+  *) exit 0 ;;
+esac
+exit 0
+`;
+
+/** the state dir's files, and the log of calls */
+function splitState(text: string): [string, string] {
+  const at = text.indexOf('---\n');
+  return [text.slice(0, at), text.slice(at + 4)];
+}
+
+describe('systemd_service module (lab host standing in for a running systemd, against Ansible)', function () {
+  this.timeout(120_000);
+  let node1: CountingConnection;
+  after(async () => node1?.close());
+  const fixture = useLab({ hosts: 1, name: 'h15m-fakesd' });
+  const sh = async (cmd: string) => {
+    const r = await labSsh(fixture.lab, 'node1', cmd);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return r.stdout;
+  };
+
+  before(async () => {
+    node1 = labConnection(fixture.lab, 'node1');
+    const b64 = Buffer.from(FAKE_SYSTEMCTL.replace(/\\\$/g, '$')).toString('base64');
+    await sh(`mkdir -p /run/systemd/system /var/lib/h15m-fake-systemd && printf %s ${b64} | base64 -d > /usr/local/bin/systemctl && chmod +x /usr/local/bin/systemctl && command -v systemctl`);
+  });
+
+  // [starting state (files under the state dir), arguments]
+  const cases: [string, Record<string, unknown>][] = [
+    ['web.known', { name: 'web', state: 'started' }],
+    ['web.known web.active', { name: 'web.service', state: 'started' }],
+    ['web.known web.active', { name: 'web', state: 'restarted', no_block: true }],
+    ['web.known', { name: 'web', state: 'reloaded' }],
+    ['web.known web.active', { name: 'web', state: 'reloaded' }],
+    ['web.known web.active', { name: 'web', state: 'stopped' }],
+    ['web.known', { name: 'web', enabled: true, force: true }],
+    ['web.known web.enabled', { name: 'web', enabled: false, state: 'started' }],
+    ['web.known', { name: 'web', masked: true, scope: 'user' }],
+    ['web.known web.masked', { name: 'web', masked: false }],
+    ['web.known web.masked', { name: 'web', masked: false, enabled: true }],
+    ['', { name: 'nosuch', state: 'started' }],
+    ['', { name: 'nosuch', masked: true }],
+    ['web.known', { name: 'web', daemon_reload: true, daemon_reexec: true, state: 'started' }],
+    ['', { daemon_reload: true }],
+  ];
+
+  // case i works on unit wI, so that every case runs in one ansible-playbook run, from one starting state
+  const unitOf = (i: number, text: string) => text.replace(/\bweb\b/g, `w${i}`);
+  const casesHere = cases.map(([files, args], i) => [unitOf(i, files), JSON.parse(unitOf(i, JSON.stringify(args))) as Record<string, unknown>] as const);
+  const reset = () => sh(`cd /var/lib/h15m-fake-systemd && rm -f -- * && : > log && touch ${casesHere.map(([files]) => files).join(' ')} log`);
+  const state = () => sh("cd /var/lib/h15m-fake-systemd && ls | grep -vx log; echo ---; cat log");
+
+  for (const check of [false, true]) {
+    it(`gives Ansible's results and makes Ansible's calls${check ? ' (check mode)' : ''}`, async () => {
+      await reset();
+      const theirs = await runAnsibleTasks(fixture.lab, 'node1', casesHere.map(([, args]) => ({ systemd_service: args })), check ? ['--check'] : []);
+      const [theirFiles, theirLog] = splitState(await state());
+      expect(theirs[0]).to.include({ changed: true, state: 'started' });
+      expect((theirs[0]!.status as Record<string, string>).ExecStart).to.contain('\n');
+      await reset();
+      for (const [i, [, args]] of casesHere.entries()) expect(await runModule(systemd, args, node1, { check }), JSON.stringify(args)).to.deep.equal(theirs[i]);
+      const [ourFiles, ourLog] = splitState(await state());
+      expect(ourFiles).to.equal(theirFiles);
+      // the calls that change something, in Ansible's order (typebook reads more, in one go)
+      const changing = (log: string) => log.split('\n').filter((l) => l !== '' && !/^(?:--\S+ )*(?:show|is-enabled|list-unit-files)\b/.test(l));
+      expect(changing(ourLog)).to.deep.equal(changing(theirLog));
+      expect(changing(theirLog)).to.include.members(check ? [] : ['start w0', '--no-block restart w2', '--user mask w8', 'daemon-reload', 'daemon-reexec']);
+    });
+  }
+});
