@@ -26,13 +26,16 @@ import set_fact from './set_fact.js';
 import service from './service.js';
 import setup from './setup.js';
 import shell from './shell.js';
+import slurp from './slurp.js';
+import stat from './stat.js';
 import sysctl from './sysctl.js';
+import systemd from './systemd.js';
 import uri from './uri.js';
 import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, set_fact, setup, shell, sysctl,
+  apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, set_fact, setup, shell, slurp, stat, sysctl, systemd,
   template, uri, wait_for, wait_for_connection,
 ];
 

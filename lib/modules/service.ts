@@ -1,6 +1,6 @@
 /**
- * ansible.builtin.service (also answering to systemd / ansible.builtin.systemd / ansible.builtin.systemd_service
- * for their common arguments): a service's running state and whether it starts at boot.
+ * ansible.builtin.service: a service's running state and whether it starts at boot (systemd's own module, with
+ * masked and daemon_reload, is systemd.ts).
  *
  * The service manager is systemd when /run/systemd/system exists (as systemd itself decides), else SysV init:
  * `service NAME ACTION` with /etc/init.d/NAME, and update-rc.d links for `enabled`. The running state comes from
@@ -50,18 +50,17 @@ exit 0
 
 /**
  * stdin: name, manager, enable (enable/disable/-), action (start/stop/reload/restart/-), sleep seconds,
- * daemon-reload (1/0), then one argument word per line. Each step's exit code and output come back in
+ * then one argument word per line. Each step's exit code and output come back in
  * sections; the first failing step ends the script. Output goes to files, not the connection, so a daemon
  * that keeps its inherited descriptors does not hold the session open.
  */
 const APPLY_SCRIPT = String.raw`
-IFS= read -r name; IFS= read -r mgr; IFS= read -r enable; IFS= read -r action; IFS= read -r pause; IFS= read -r reload
+IFS= read -r name; IFS= read -r mgr; IFS= read -r enable; IFS= read -r action; IFS= read -r pause
 set --; while IFS= read -r word; do set -- "$@" "$word"; done
 t=$(mktemp -d) || exit 10
 trap 'rm -rf "$t"' EXIT
 step() { label=$1; shift; "$@" >"$t/out" 2>"$t/err" </dev/null; rc=$?; section "$label.rc"; echo "$rc"; section "$label.out"; cat "$t/out"; section "$label.err"; cat "$t/err"; return "$rc"; }
 if [ "$mgr" = systemd ]; then
-  if [ "$reload" = 1 ]; then step daemon_reload systemctl daemon-reload || exit 1; fi
   if [ "$enable" != - ]; then step enable systemctl "$enable" "$name" || exit 1; fi
   if [ "$action" != - ]; then step action systemctl "$action" "$name" "$@" || exit 1; fi
   exit 0
@@ -107,11 +106,10 @@ type State = 'started' | 'stopped' | 'restarted' | 'reloaded';
 
 export default defineModule({
   name: 'service',
-  // daemon_reload alone is systemd's (this module answers to that name too)
-  rules: { required_one_of: [['state', 'enabled', 'daemon_reload']] },
-  aliases: ['ansible.builtin.service', 'ansible.legacy.service', 'systemd', 'ansible.builtin.systemd', 'ansible.legacy.systemd', 'systemd_service', 'ansible.builtin.systemd_service', 'ansible.legacy.systemd_service'],
+  rules: { required_one_of: [['state', 'enabled']] },
+  aliases: ['ansible.builtin.service', 'ansible.legacy.service'],
   description: 'Start, stop, restart or reload a service and choose whether it starts at boot (systemd or SysV init)',
-  argAliases: { args: 'arguments', unit: 'name', service: 'name', 'daemon-reload': 'daemon_reload' },
+  argAliases: { args: 'arguments' },
   args: Type.Object(
     {
       name: Type.String({ minLength: 1, description: 'the service (SysV: /etc/init.d/NAME; systemd: the unit)' }),
@@ -121,7 +119,6 @@ export default defineModule({
       sleep: Type.Optional(Type.Integer({ minimum: 0, description: 'seconds between stop and start when restarting' })),
       arguments: Type.Optional(Type.String({ default: '', description: 'more words for the service command line' })),
       runlevel: Type.Optional(Type.String({ default: 'default', description: 'accepted for compatibility (OpenRC)' })),
-      daemon_reload: Type.Optional(Type.Boolean({ description: 'systemd (default false): `systemctl daemon-reload` first; nothing to do under SysV init' })),
     },
     { additionalProperties: false },
   ),
@@ -175,12 +172,11 @@ export default defineModule({
       result.state = state === 'stopped' ? 'stopped' : 'started';
     }
 
-    const reload = manager === 'systemd' && args.daemon_reload === true;
     result.changed = enable !== '-' || action !== '-';
-    if (ctx.check || (!result.changed && !reload)) return result;
+    if (ctx.check || !result.changed) return result;
 
     const applied = await runScript(ctx, APPLY_SCRIPT, [], {
-      stdin: [name, manager, enable, action, String(args.sleep ?? 0), reload ? '1' : '0', ...words].join('\n') + '\n',
+      stdin: [name, manager, enable, action, String(args.sleep ?? 0), ...words].join('\n') + '\n',
       env: C_LOCALE,
     });
     const out = parseSections(applied.stdout);
@@ -190,7 +186,7 @@ export default defineModule({
       const err = out.get(`${step}.err`) ?? '';
       return { ...result, failed: true, msg: err.trim() !== '' ? err : (out.get(`${step}.out`) ?? '') };
     };
-    for (const step of ['daemon_reload', 'defaults', 'enable', 'action']) {
+    for (const step of ['defaults', 'enable', 'action']) {
       const failed = failure(step);
       if (failed) return failed;
     }

@@ -108,3 +108,36 @@ export async function oracle(lab: Lab, connection: CountingConnection, ansibleMo
 export function oracleText(b64: string): string {
   return b64 === '-' ? '(no file)' : Buffer.from(b64, 'base64').toString('utf8');
 }
+
+/**
+ * Several tasks of one module on one lab host in ONE ansible-playbook run (json callback), each task's result
+ * without Ansible's bookkeeping (invocation, _ansible_*): for suites comparing many cases with Ansible's.
+ */
+export function runAnsibleTasks(lab: Lab, host: string, tasks: readonly Record<string, unknown>[], flags: string[] = []): Promise<Record<string, unknown>[]> {
+  const local = mkdtempSync(join(tmpdir(), 'typebook-oracle-'));
+  const playbook = join(local, 'tasks.yml');
+  writeFileSync(playbook, JSON.stringify([{ hosts: host, gather_facts: false, tasks: tasks.map((t) => ({ ...t, ignore_errors: true })) }]));
+  return new Promise<Record<string, unknown>[]>((resolve, reject) => {
+    const child = spawn('ansible-playbook', ['-i', lab.inventoryPath, playbook, ...flags], { env: { ...ansibleEnv(), ANSIBLE_STDOUT_CALLBACK: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(timer);
+      rmSync(local, { recursive: true, force: true });
+      try {
+        const report = JSON.parse(out.slice(out.indexOf('{'))) as { plays: { tasks: { hosts: Record<string, Record<string, unknown>> }[] }[] };
+        resolve(report.plays[0]!.tasks.map((t) => {
+          const result = t.hosts[host];
+          if (!result) throw new Error(`no result for ${host}`);
+          return Object.fromEntries(Object.entries(result).filter(([k]) => !k.startsWith('_ansible') && k !== 'invocation' && k !== 'action'));
+        }));
+      } catch (error) {
+        reject(new Error(`unexpected ansible-playbook output (${(error as Error).message}):\n${out}\n${err}`));
+      }
+    });
+  });
+}

@@ -16,7 +16,7 @@ describe('argument rules', () => {
       `${fixture}:4:13 error: module copy: one of the following is required: content, src`,
       `${fixture}:5:43 error: module lineinfile: parameters are mutually exclusive: insertbefore|insertafter`,
       `${fixture}:6:19 error: module lineinfile: state is present but all of the following are missing: line`,
-      `${fixture}:7:16 error: module service: one of the following is required: state, enabled, daemon_reload`,
+      `${fixture}:7:16 error: module service: one of the following is required: state, enabled`,
       `${fixture}:8:23 error: module debug: parameters are mutually exclusive: msg|var`,
     ]);
   });
