@@ -59,12 +59,47 @@ def feed(proc, data):
         except OSError:
             pass
 
-class Forked:
+class Child:
+    # a process started with three pipes; the parent's ends kept here
+    def pipes(self):
+        self.ends = [os.pipe(), os.pipe(), os.pipe()]
+        return self.ends
+
+    def keep_parent_ends(self):
+        (r0, w0), (r1, w1), (r2, w2) = self.ends
+        for fd in (r0, w1, w2):
+            os.close(fd)
+        self.stdin = io.FileIO(w0, 'w')
+        self.stdout = io.FileIO(r1, 'r')
+        self.stderr = io.FileIO(r2, 'r')
+
+    def close_all(self):
+        for pair in self.ends:
+            for fd in pair:
+                os.close(fd)
+
+    def wait(self):
+        _, status = os.waitpid(self.pid, 0)
+        self.stdout.close()
+        self.stderr.close()
+        return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+class Spawned(Child):
+    # posix_spawn (vfork underneath): no copy of this process's memory, unlike fork
+    def __init__(self, argv, env):
+        (r0, w0), (r1, w1), (r2, w2) = self.pipes()
+        actions = [(os.POSIX_SPAWN_DUP2, r0, 0), (os.POSIX_SPAWN_DUP2, w1, 1), (os.POSIX_SPAWN_DUP2, w2, 2)]
+        try:
+            self.pid = os.posix_spawnp(argv[0], argv, env, file_actions=actions, setsid=True)
+        except BaseException:
+            self.close_all()
+            raise
+        self.keep_parent_ends()
+
+class Forked(Child):
     # a Python program run in a forked copy of this process: no interpreter to start, its modules already loaded
     def __init__(self, source, args, env, cwd):
-        r0, w0 = os.pipe()
-        r1, w1 = os.pipe()
-        r2, w2 = os.pipe()
+        (r0, w0), (r1, w1), (r2, w2) = self.pipes()
         self.pid = os.fork()
         if self.pid == 0:
             code = 1
@@ -106,17 +141,29 @@ class Forked:
                 except BaseException:
                     pass
                 os._exit(code & 0xff)
-        for fd in (r0, w1, w2):
-            os.close(fd)
-        self.stdin = io.FileIO(w0, 'w')
-        self.stdout = io.FileIO(r1, 'r')
-        self.stderr = io.FileIO(r2, 'r')
+        self.keep_parent_ends()
 
-    def wait(self):
-        _, status = os.waitpid(self.pid, 0)
-        self.stdout.close()
-        self.stderr.close()
-        return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+programs = {}
+
+def run_in_process(request):
+    # a program that only reads (it defines main(argv) and returns its output): called here, no process at all
+    rid = request['id']
+    try:
+        program = programs.get(request['py'])
+        if program is None:
+            program = {'__name__': 'typebook_program'}
+            exec(compile(request['py'], '<string>', 'exec'), program)
+            programs[request['py']] = program
+        text = program['main'](list(request['args']))
+        send({'id': rid, 'rc': 0, 'out': base64.b64encode(text.encode('utf-8', 'surrogateescape')).decode(), 'err': '', 'over': None})
+    except BaseException:
+        send({'id': rid, 'rc': 1, 'out': '', 'err': base64.b64encode(traceback.format_exc().encode()).decode(), 'over': None})
+
+def spawn(argv, env):
+    if hasattr(os, 'posix_spawnp'):
+        return Spawned(argv, env)
+    return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, start_new_session=True, close_fds=True, bufsize=0)
 
 def run(request):
     rid = request['id']
@@ -126,8 +173,14 @@ def run(request):
         if 'py' in request:
             proc = Forked(request['py'], request['args'], request.get('env') or {}, request.get('cwd'))
         else:
-            proc = subprocess.Popen(request['argv'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    env=env, start_new_session=True, close_fds=True, bufsize=0)
+            proc = spawn(request['argv'], env)
+    except (FileNotFoundError, PermissionError) as error:
+        # a program run without a shell in front: what the shell's exec would have said
+        name = request.get('argv', ['?'])[0]
+        said = 'not found' if isinstance(error, FileNotFoundError) else 'Permission denied'
+        send({'id': rid, 'rc': 127 if said == 'not found' else 126, 'out': '', 'over': None,
+              'err': base64.b64encode(('/bin/sh: 1: exec: %s: %s\n' % (name, said)).encode()).decode()})
+        return
     except OSError as error:
         send({'id': rid, 'spawn': str(error)})
         return
@@ -173,7 +226,7 @@ for line in sys.stdin.buffer:
         if proc is not None:
             kill(proc)
         continue
-    threading.Thread(target=run, args=(request,), daemon=True).start()
+    threading.Thread(target=run_in_process if request.get('inproc') else run, args=(request,), daemon=True).start()
 # the session ended: as a shell's session would, commands get SIGTERM (a write removes its temporary file)
 for proc in list(running.values()):
     kill(proc, signal.SIGTERM)
@@ -244,9 +297,12 @@ export class Executor {
     const id = this.nextId++;
     const maxBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     const stdin = options.stdin === undefined ? '' : Buffer.from(options.stdin).toString('base64');
+    // an argument vector without a directory to change to needs no shell in front
     const program = 'python' in command
-      ? { py: command.python, args: command.args ?? [], cwd: options.cwd ?? null }
-      : { argv: ['/bin/sh', '-c', commandScript(command, options.cwd)] };
+      ? { py: command.python, args: command.args ?? [], cwd: options.cwd ?? null, ...(command.inProcess === true && options.cwd === undefined ? { inproc: true } : {}) }
+      : 'argv' in command && options.cwd === undefined && command.argv.length > 0
+        ? { argv: command.argv }
+        : { argv: ['/bin/sh', '-c', commandScript(command, options.cwd)] };
     const request = { id, ...program, env: options.env ?? {}, stdin, max: maxBytes };
     return new Promise<RawResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;

@@ -16,6 +16,11 @@ export interface PythonCommand {
   python: string;
   args?: readonly string[];
   withoutPython?: ProcessCommand;
+  /**
+   * A program that only reads and keeps no state: it defines `main(argv)`, which returns its output. The
+   * executor calls it in its own process (no fork at all); elsewhere it runs as a script (`__main__`).
+   */
+  inProcess?: boolean;
 }
 
 export type CommandSpec = ProcessCommand | PythonCommand;

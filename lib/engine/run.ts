@@ -2,6 +2,7 @@
  * runPlaybook: the library's entry point for a run. Loads the inventory and the playbook, validates the
  * whole run (nothing runs when anything is wrong), then runs the plays and reports typed events.
  */
+import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -183,6 +184,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<Playbook
     throw new ProblemError([problem({ file: '<--limit>', line: 0, col: 0 }, `--limit '${options.limit}' matches no host of the inventory`)]);
   }
   const signal = options.signal ?? new AbortController().signal;
+  // every host's running task listens to these at once: hundreds of listeners are expected, not a leak
+  setMaxListeners(0, signal, ...(options.killSignal !== undefined ? [options.killSignal] : []));
   const extraVars = options.extraVars ?? {};
   const pool = new ConnectionPool(options.ssh ?? {});
   const omit = `${OMIT_PREFIX}${randomBytes(8).toString('hex')}`;

@@ -222,7 +222,6 @@ done`;
  * sha1sum, base64...): the same output, byte for byte (spec/modules/file-state-reader.spec.ts compares them).
  */
 const READ_PROGRAM = String.raw`import base64, grp, hashlib, os, pwd, stat, sys
-out = []
 def name(lookup, ident):
     try:
         return lookup(ident)[0]
@@ -243,61 +242,66 @@ def kind(mode):
         if test(mode):
             return letter
     return 'U'
-umask = '0022'
-with open('/proc/self/status') as status:
-    for line in status:
-        if line.startswith('Umask:'):
-            umask = line.split()[1]
-out.append(umask)
-opts = sys.argv[1]
-for p in sys.argv[2:]:
-    if p.startswith('-'):
-        p = './' + p
-    out.append('=')
-    try:
-        st = os.lstat(p)
-        out.append('l ' + stat_line(st))
-        if stat.S_ISLNK(st.st_mode):
-            out.append('t ' + os.readlink(p).rstrip('\n'))
-            try:
-                out.append('f ' + stat_line(os.stat(p)))
-            except OSError:
-                pass
-    except OSError as error:
-        if not isinstance(error, (FileNotFoundError, NotADirectoryError)):
-            out.append("e stat: cannot statx '%s': %s " % (p, error.strerror))
-    out.append('r ' + os.path.realpath(p).rstrip('\n'))
-    d = dirname(p)
-    out.append('p ' + ('directory' if os.path.isdir(d) else 'other' if os.path.exists(d) else 'missing'))
-    if os.path.isfile(p) and os.access(p, os.R_OK):
-        data = b''
-        if 's' in opts or 'c' in opts:
-            try:
-                with open(p, 'rb') as f:
-                    data = f.read()
-            except OSError:
-                pass
-        if 's' in opts:
-            out.append('h ' + hashlib.sha1(data).hexdigest())
-        if 'c' in opts:
-            out.append('b ' + base64.b64encode(data).decode())
-    if 'R' in opts and os.path.isdir(p) and not os.path.islink(p):
-        for root, dirs, files in os.walk(p):
-            for entry in dirs + files:
-                try:
-                    st = os.lstat(os.path.join(root, entry))
-                except OSError:
-                    continue
-                out.append('x %s %o %d %d %s %s' % (kind(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
-                    name(pwd.getpwuid, st.st_uid) or st.st_uid, name(grp.getgrgid, st.st_gid) or st.st_gid))
-    if 'd' in opts and os.path.isdir(p):
+def main(argv):
+    out = []
+    umask = '0022'
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith('Umask:'):
+                umask = line.split()[1]
+    out.append(umask)
+    opts = argv[0]
+    for p in argv[1:]:
+        if p.startswith('-'):
+            p = './' + p
+        out.append('=')
         try:
-            with os.scandir(p) as entries:
-                full = next(entries, None) is not None
-        except OSError:
-            full = False
-        out.append('d ' + ('full' if full else 'empty'))
-sys.stdout.write('\n'.join(out) + '\n')
+            st = os.lstat(p)
+            out.append('l ' + stat_line(st))
+            if stat.S_ISLNK(st.st_mode):
+                out.append('t ' + os.readlink(p).rstrip('\n'))
+                try:
+                    out.append('f ' + stat_line(os.stat(p)))
+                except OSError:
+                    pass
+        except OSError as error:
+            if not isinstance(error, (FileNotFoundError, NotADirectoryError)):
+                out.append("e stat: cannot statx '%s': %s " % (p, error.strerror))
+        out.append('r ' + os.path.realpath(p).rstrip('\n'))
+        d = dirname(p)
+        out.append('p ' + ('directory' if os.path.isdir(d) else 'other' if os.path.exists(d) else 'missing'))
+        if os.path.isfile(p) and os.access(p, os.R_OK):
+            data = b''
+            if 's' in opts or 'c' in opts:
+                try:
+                    with open(p, 'rb') as f:
+                        data = f.read()
+                except OSError:
+                    pass
+            if 's' in opts:
+                out.append('h ' + hashlib.sha1(data).hexdigest())
+            if 'c' in opts:
+                out.append('b ' + base64.b64encode(data).decode())
+        if 'R' in opts and os.path.isdir(p) and not os.path.islink(p):
+            for root, dirs, files in os.walk(p):
+                for entry in dirs + files:
+                    try:
+                        st = os.lstat(os.path.join(root, entry))
+                    except OSError:
+                        continue
+                    out.append('x %s %o %d %d %s %s' % (kind(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
+                        name(pwd.getpwuid, st.st_uid) or st.st_uid, name(grp.getgrgid, st.st_gid) or st.st_gid))
+        if 'd' in opts and os.path.isdir(p):
+            try:
+                with os.scandir(p) as entries:
+                    full = next(entries, None) is not None
+            except OSError:
+                full = False
+            out.append('d ' + ('full' if full else 'empty'))
+    return '\n'.join(out) + '\n'
+
+if __name__ == '__main__':
+    sys.stdout.write(main(sys.argv[1:]))
 `;
 
 function fileType(rawMode: number): StatFields['type'] {
@@ -359,7 +363,7 @@ export function parseReadOutput(output: string, paths: readonly string[]): HostS
 
 /** The reader, with its shell twin for hosts without python3. `opts`: letters of ReadOptions (c s d R), then `-`. */
 export function readCommand(opts: string, paths: readonly string[]): PythonCommand {
-  return { python: READ_PROGRAM, args: [opts, ...paths], withoutPython: { argv: ['/bin/sh', '-c', READ_SCRIPT, 'typebook-read', opts, ...paths] } };
+  return { python: READ_PROGRAM, args: [opts, ...paths], inProcess: true, withoutPython: { argv: ['/bin/sh', '-c', READ_SCRIPT, 'typebook-read', opts, ...paths] } };
 }
 
 /** Reads everything the module needs about `paths` in one command. */
