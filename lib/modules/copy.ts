@@ -134,13 +134,17 @@ const args = Type.Object(
 
 export default defineModule({
   name: 'copy',
-  rules: { mutually_exclusive: [['content', 'src']], required_one_of: [['content', 'src']] },
+  rules: {
+    mutually_exclusive: [['content', 'src']],
+    required_one_of: [['content', 'src']],
+    // refused before connecting, not on the host
+    only_with: [['remote_src', 'remote_src', [false], 'remote_src is not supported by typebook: copy the file with a command, or from the controller']],
+  },
   aliases: ['ansible.builtin.copy', 'ansible.legacy.copy'],
   description: 'Copy a file (or content) from the controller to the host',
   args,
   localFiles: [{ arg: 'src', kind: 'files' }],
   async run(a, ctx) {
-    if (a.remote_src) return fail('remote_src is not supported by typebook: copy the file with a command, or from the controller');
     let data: Buffer;
     let srcLabel: string;
     let basename: string | undefined;

@@ -29,6 +29,14 @@ describe('argument rules', () => {
     expect(checkModuleArgs(meta, { free_form: 'flush_handlers' }, { file: 'p.yml', line: 3, col: 7 })).to.deep.equal([]);
   });
 
+  it('refuses copy with remote_src before connecting, not on the host', () => {
+    const copy = findModule('copy')!;
+    expect(checkModuleArgs(copy, { src: '/etc/hostname', dest: '/tmp/x', remote_src: true }, { file: 'p.yml', line: 3, col: 7 }).map(formatProblem)).to.deep.equal([
+      'p.yml:3:7 error: module copy: remote_src is not supported by typebook: copy the file with a command, or from the controller',
+    ]);
+    expect(checkModuleArgs(copy, { src: 'a', dest: '/tmp/x', remote_src: false }, { file: 'p.yml', line: 3, col: 7 })).to.deep.equal([]);
+  });
+
   it('waits for rendering where a template decides, and checks again after it', () => {
     const rules = { mutually_exclusive: [['a', 'b']], required_if: [['state', 'present', ['value']]] } as const;
     expect(checkRules(rules, { a: 1, b: '{{ x }}' }, {}, false)).to.deep.equal([]);
