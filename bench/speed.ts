@@ -9,7 +9,9 @@
  * default), and through npx for the 2-host edit playbook.
  *
  * Prints one table: hosts, playbook, tool, unchanged wall, per task per host, round trips per task per host,
- * peak memory (typebook: the run's process, plus its connection keeper), and the ratio. Asserts nothing.
+ * peak memory (typebook: the run's process, plus its connection keeper), and the ratio. At the largest size,
+ * typebook also runs on a terminal (a pty) with its live tree, to show what drawing costs in a real run.
+ * Asserts nothing.
  *
  *   npm run build && npx tsx bench/speed.ts [hosts...]      (needs root, like the lab)
  */
@@ -103,6 +105,15 @@ try {
           runs.typebook!.push(measure(typebook(playbook), { events }));
           if (withNpx) runs['typebook (npx)']!.push(measure(['npx', '--offline', 'typebook', ...typebook(playbook).slice(1)], { cwd: project }));
           runs['ansible-playbook']!.push(measure(ansible(playbook), { env: { ANSIBLE_CONFIG: ansibleConfig } }));
+        }
+        // the live tree, as on a terminal (a pty of 120 columns), against the line output measured above
+        const onTerminal = hosts === hostCounts.at(-1) && playbook === playbooks[0];
+        if (onTerminal) {
+          const quoted = typebook(playbook).map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+          for (let round = 0; round < ROUNDS; round += 1) {
+            runs['typebook (live tree)'] ??= [];
+            runs['typebook (live tree)'].push(measure(['script', '-q', '-e', '-c', `stty cols 120 rows 40; exec ${quoted}`, '/dev/null'], { env: { TERM: 'xterm-256color' } }));
+          }
         }
         const ansibleWall = median(runs['ansible-playbook']!.map((m) => m.wall));
         const keeper = keeperPeakMiB();

@@ -4,7 +4,7 @@ import type { CountingConnection } from '../../lib/connection/index.js';
 import apt, { compareDebianVersions, parsePolicy, splitSpec } from '../../lib/modules/apt.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible as ansible } from './ansible.js';
-import { checkedArgs, labConnection, runModule } from './harness.js';
+import { checkedArgs, labConnection, runCounted } from './harness.js';
 
 
 describe('apt module', function () {
@@ -18,11 +18,7 @@ describe('apt module', function () {
   const fixture = useLab({ hosts: 2, name: 'mod-apt', packages: ['haproxy', 'hello'] });
   let helloVersion = '';
   const installedVersion = async (host: string, name: string) => (await labSsh(fixture.lab, host, `dpkg-query -W -f '\${db:Status-Abbrev}\${Version}' ${name}`)).stdout;
-  const counted = async (conn: CountingConnection, args: Record<string, unknown>, options: { check?: boolean; diff?: boolean } = {}) => {
-    const before = conn.roundTrips;
-    const result = await runModule(apt, args, conn, options);
-    return { result, trips: conn.roundTrips - before };
-  };
+  const counted = (conn: CountingConnection, args: Record<string, unknown>, options: { check?: boolean; diff?: boolean } = {}) => runCounted(apt, args, conn, options);
 
   before(async () => {
     node1 = labConnection(fixture.lab, 'node1');

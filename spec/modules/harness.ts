@@ -55,6 +55,13 @@ export async function runModule(module: ModuleDefinition, args: Record<string, u
   return module.run(checkedArgs(module, args) as never, moduleContext(connection, options));
 }
 
+/** runModule, with the round trips the module made to the host. */
+export async function runCounted(module: ModuleDefinition, args: Record<string, unknown>, connection: CountingConnection, options: RunOptions = {}): Promise<{ result: ModuleResult; trips: number }> {
+  const before = connection.roundTrips;
+  const result = await runModule(module, args, connection, options);
+  return { result, trips: connection.roundTrips - before };
+}
+
 /** An SSH connection to a lab host, as the inventory `lab up` wrote describes it. */
 export function labConnection(lab: Lab, host: string): CountingConnection {
   const target = lab.hosts.find((h) => h.name === host);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { CountingConnection } from '../../lib/connection/index.js';
 import pkg from '../../lib/modules/package.js';
 import { runAnsible as ansible } from './ansible.js';
-import { checkedArgs, labConnection, runModule } from './harness.js';
+import { checkedArgs, labConnection, runCounted } from './harness.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 
 
@@ -14,11 +14,7 @@ describe('package module', function () {
     await node1?.close();
   });
   const fixture = useLab({ hosts: 1, name: 'mod-package', packages: ['hello'] });
-  const counted = async (args: Record<string, unknown>, options: { check?: boolean } = {}) => {
-    const before = node1.roundTrips;
-    const result = await runModule(pkg, args, node1, options);
-    return { result, trips: node1.roundTrips - before };
-  };
+  const counted = (args: Record<string, unknown>, options: { check?: boolean } = {}) => runCounted(pkg, args, node1, options);
   before(() => {
     node1 = labConnection(fixture.lab, 'node1');
   });

@@ -4,7 +4,7 @@ import type { CountingConnection } from '../../lib/connection/index.js';
 import service, { sysvRunning } from '../../lib/modules/service.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible as ansible } from './ansible.js';
-import { checkedArgs, labConnection, runModule } from './harness.js';
+import { checkedArgs, labConnection, runCounted } from './harness.js';
 
 
 describe('service module', function () {
@@ -15,11 +15,7 @@ describe('service module', function () {
   });
   const fixture = useLab({ hosts: 1, name: 'mod-service' });
   const running = async () => (await labSsh(fixture.lab, 'node1', 'service haproxy status')).code === 0;
-  const counted = async (args: Record<string, unknown>, options: { check?: boolean } = {}) => {
-    const before = node1.roundTrips;
-    const result = await runModule(service, args, node1, options);
-    return { result, trips: node1.roundTrips - before };
-  };
+  const counted = (args: Record<string, unknown>, options: { check?: boolean } = {}) => runCounted(service, args, node1, options);
 
   before(async function () {
     this.timeout(120_000);

@@ -6,13 +6,13 @@ import { labSsh, useSharedLab } from '../lab/fixture.js';
 import { runAnsibleTasks } from './ansible.js';
 import { checkedArgs, labConnection, runModule } from './harness.js';
 
-const D = '/srv/h15m-stat';
+const D = '/srv/typebook-stat';
 
 describe('stat module (lab, against Ansible)', function () {
   this.timeout(90_000);
   let conn: CountingConnection;
   after(async () => conn?.close());
-  const fixture = useSharedLab({ hosts: 1, name: 'h15m-mods' });
+  const fixture = useSharedLab({ hosts: 1, name: 'mod-inspect' });
 
   before(async () => {
     conn = labConnection(fixture.lab, 'node1');

@@ -5,7 +5,7 @@ import { checkModuleArgs, resolveAliases } from '../../lib/playbook/module-args.
 import sysctl, { fixSysctlFile, normalizeValue, sameTokens } from '../../lib/modules/sysctl.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible as ansible } from './ansible.js';
-import { checkedArgs, labConnection, runModule } from './harness.js';
+import { checkedArgs, labConnection, runCounted } from './harness.js';
 
 const KEY = 'net.ipv4.ip_nonlocal_bind';
 
@@ -25,11 +25,7 @@ describe('sysctl module', function () {
   });
   const fixture = useLab({ hosts: 2, name: 'mod-sysctl' });
   const sh = async (host: string, command: string) => (await labSsh(fixture.lab, host, command)).stdout;
-  const counted = async (conn: CountingConnection, args: Record<string, unknown>, options: { check?: boolean; diff?: boolean; environment?: Record<string, string> } = {}) => {
-    const before = conn.roundTrips;
-    const result = await runModule(sysctl, args, conn, options);
-    return { result, trips: conn.roundTrips - before };
-  };
+  const counted = (conn: CountingConnection, args: Record<string, unknown>, options: { check?: boolean; diff?: boolean; environment?: Record<string, string> } = {}) => runCounted(sysctl, args, conn, options);
 
   before(() => {
     node1 = labConnection(fixture.lab, 'node1');

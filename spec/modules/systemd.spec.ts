@@ -11,20 +11,16 @@ import systemd, { parseSystemctlShow } from '../../lib/modules/systemd.js';
 import { resolveAliases } from '../../lib/playbook/module-args.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible as ansible, runAnsibleTasks } from './ansible.js';
-import { checkedArgs, labConnection, runModule } from './harness.js';
+import { checkedArgs, labConnection, runModule, runCounted } from './harness.js';
 
 describe('systemd_service module (lab without a running systemd)', function () {
   this.timeout(90_000);
   let node1: CountingConnection;
   after(async () => node1?.close());
-  const fixture = useLab({ hosts: 1, name: 'h15m-systemd' });
+  const fixture = useLab({ hosts: 1, name: 'mod-systemd' });
   const sh = async (cmd: string) => (await labSsh(fixture.lab, 'node1', cmd)).stdout;
   const running = async () => (await labSsh(fixture.lab, 'node1', 'service haproxy status')).code === 0;
-  const counted = async (args: Record<string, unknown>, options: { check?: boolean } = {}) => {
-    const before = node1.roundTrips;
-    const result = await runModule(systemd, args, node1, options);
-    return { result, trips: node1.roundTrips - before };
-  };
+  const counted = (args: Record<string, unknown>, options: { check?: boolean } = {}) => runCounted(systemd, args, node1, options);
 
   before(async function () {
     this.timeout(120_000);
@@ -131,7 +127,7 @@ describe('systemd_service module (lab without a running systemd)', function () {
 
   it('without systemctl at all: state and enabled as the service module does them, masked and daemon_reload a clear error', async () => {
     // only this lab host's overlay loses systemctl
-    await sh('mv /usr/bin/systemctl /usr/bin/systemctl.h15m-hidden');
+    await sh('mv /usr/bin/systemctl /usr/bin/systemctl.typebook-hidden');
     try {
       expect(await sh('command -v systemctl || echo none')).to.equal('none\n');
       expect((await counted({ name: 'haproxy', enabled: false })).result).to.deep.equal({ changed: true, name: 'haproxy', enabled: false, status: {} });
@@ -143,7 +139,7 @@ describe('systemd_service module (lab without a running systemd)', function () {
       expect((await counted({ daemon_reload: true })).result).to.include({ failed: true });
       expect((await counted({ name: 'typebook-no-such', state: 'started' })).result).to.deep.equal({ changed: false, failed: true, msg: 'Could not find the requested service typebook-no-such: host' });
     } finally {
-      await sh('mv /usr/bin/systemctl.h15m-hidden /usr/bin/systemctl');
+      await sh('mv /usr/bin/systemctl.typebook-hidden /usr/bin/systemctl');
     }
   });
 
@@ -159,7 +155,7 @@ describe('systemd_service module (lab without a running systemd)', function () {
  * typebook's, each from the same starting state, must return the same result and make the same calls.
  */
 const FAKE_SYSTEMCTL = String.raw`#!/bin/sh
-d=/var/lib/h15m-fake-systemd
+d=/var/lib/typebook-fake-systemd
 echo "$*" >>"$d/log"
 opts=; while [ $# -gt 0 ]; do case $1 in --*) opts="$opts $1"; shift;; *) break;; esac; done
 cmd=$1; u=\${2:-}; u=\${u%.service}
@@ -199,7 +195,7 @@ describe('systemd_service module (lab host standing in for a running systemd, ag
   this.timeout(120_000);
   let node1: CountingConnection;
   after(async () => node1?.close());
-  const fixture = useLab({ hosts: 1, name: 'h15m-fakesd' });
+  const fixture = useLab({ hosts: 1, name: 'mod-systemd-fake' });
   const sh = async (cmd: string) => {
     const r = await labSsh(fixture.lab, 'node1', cmd);
     if (r.code !== 0) throw new Error(r.stderr);
@@ -209,7 +205,7 @@ describe('systemd_service module (lab host standing in for a running systemd, ag
   before(async () => {
     node1 = labConnection(fixture.lab, 'node1');
     const b64 = Buffer.from(FAKE_SYSTEMCTL.replace(/\\\$/g, '$')).toString('base64');
-    await sh(`mkdir -p /run/systemd/system /var/lib/h15m-fake-systemd && printf %s ${b64} | base64 -d > /usr/local/bin/systemctl && chmod +x /usr/local/bin/systemctl && command -v systemctl`);
+    await sh(`mkdir -p /run/systemd/system /var/lib/typebook-fake-systemd && printf %s ${b64} | base64 -d > /usr/local/bin/systemctl && chmod +x /usr/local/bin/systemctl && command -v systemctl`);
   });
 
   // [starting state (files under the state dir), arguments]
@@ -234,8 +230,8 @@ describe('systemd_service module (lab host standing in for a running systemd, ag
   // case i works on unit wI, so that every case runs in one ansible-playbook run, from one starting state
   const unitOf = (i: number, text: string) => text.replace(/\bweb\b/g, `w${i}`);
   const casesHere = cases.map(([files, args], i) => [unitOf(i, files), JSON.parse(unitOf(i, JSON.stringify(args))) as Record<string, unknown>] as const);
-  const reset = () => sh(`cd /var/lib/h15m-fake-systemd && rm -f -- * && : > log && touch ${casesHere.map(([files]) => files).join(' ')} log`);
-  const state = () => sh("cd /var/lib/h15m-fake-systemd && ls | grep -vx log; echo ---; cat log");
+  const reset = () => sh(`cd /var/lib/typebook-fake-systemd && rm -f -- * && : > log && touch ${casesHere.map(([files]) => files).join(' ')} log`);
+  const state = () => sh("cd /var/lib/typebook-fake-systemd && ls | grep -vx log; echo ---; cat log");
 
   for (const check of [false, true]) {
     it(`gives Ansible's results and makes Ansible's calls${check ? ' (check mode)' : ''}`, async () => {

@@ -5,7 +5,7 @@ import type { CountingConnection } from '../../lib/connection/index.js';
 import uri from '../../lib/modules/uri.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible as ansible } from './ansible.js';
-import { checkedArgs, labConnection, runModule } from './harness.js';
+import { checkedArgs, labConnection, runCounted } from './harness.js';
 
 /** sent to the host on stdin: a host has its own /tmp, so a checkout under this machine's /tmp is not visible there */
 const STANDIN = readFileSync(new URL('../../lib/lab/nova-standin.py', import.meta.url), 'utf8');
@@ -21,11 +21,7 @@ describe('uri module', function () {
   });
   const fixture = useLab({ hosts: 2, name: 'mod-uri' });
   let base = '';
-  const counted = async (args: Record<string, unknown>, options: { check?: boolean } = {}) => {
-    const before = node1.roundTrips;
-    const result = await runModule(uri, args, node1, options);
-    return { result, trips: node1.roundTrips - before };
-  };
+  const counted = (args: Record<string, unknown>, options: { check?: boolean } = {}) => runCounted(uri, args, node1, options);
 
   before(async () => {
     node1 = labConnection(fixture.lab, 'node1');

@@ -4,7 +4,7 @@ import type { CountingConnection } from '../../lib/connection/index.js';
 import waitFor from '../../lib/modules/wait_for.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible as ansible } from './ansible.js';
-import { checkedArgs, labConnection, runModule } from './harness.js';
+import { checkedArgs, labConnection, runCounted } from './harness.js';
 
 
 describe('wait_for module', function () {
@@ -19,11 +19,7 @@ describe('wait_for module', function () {
   });
   const fixture = useLab({ hosts: 2, name: 'mod-wait-for' });
   let node2Address = '';
-  const counted = async (conn: CountingConnection, args: Record<string, unknown>) => {
-    const before = conn.roundTrips;
-    const result = await runModule(waitFor, args, conn);
-    return { result, trips: conn.roundTrips - before };
-  };
+  const counted = (conn: CountingConnection, args: Record<string, unknown>) => runCounted(waitFor, args, conn);
 
   before(async () => {
     node1 = labConnection(fixture.lab, 'node1');
