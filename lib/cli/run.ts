@@ -3,7 +3,8 @@
  * the whole run (as `run --syntax-check`) and reports every problem at once.
  */
 import { Command, Option } from 'commander';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseKeyValue } from '../playbook/kv.js';
 import { isPlainObject } from '../modules/coerce.js';
 import { listPlays, runPlaybook, validateRun, type CommandLineDefaults, type RunEvent } from '../engine/index.js';
@@ -184,7 +185,10 @@ export function persistOptions(setting: string | undefined): { persist?: Persist
   const seconds = setting === undefined || setting.trim() === '' ? 60 : Number(setting);
   if (!Number.isFinite(seconds) || seconds < 0) throw new ProblemError([problem({ file: '<TYPEBOOK_PERSIST>', line: 0, col: 0 }, `TYPEBOOK_PERSIST is ${JSON.stringify(setting)}`, { expected: 'the seconds an unused connection is kept open (0: none)' })]);
   if (seconds === 0 || process.argv[1] === undefined) return {};
-  return { persist: { command: [process.execPath, ...process.execArgv, process.argv[1], 'keep-connections'], idleMs: seconds * 1000 } };
+  // the built keeper loads the connection layer only; from sources (tsx), the CLI's own hidden command serves
+  const lean = fileURLToPath(new URL('../connection/keeper-main.js', import.meta.url));
+  const command = existsSync(lean) ? [process.execPath, lean] : [process.execPath, ...process.execArgv, process.argv[1], 'keep-connections'];
+  return { persist: { command, idleMs: seconds * 1000 } };
 }
 
 export function registerRunCommand(program: Command): void {

@@ -9,6 +9,8 @@ import { ConnectionPool } from '../../lib/connection/index.js';
 import { keeperSocketPath, type PersistOptions } from '../../lib/connection/kept.js';
 import type { ConnectionSettings, SshOptions } from '../../lib/connection/settings.js';
 import { CommandStoppedError, ConnectionError } from '../../lib/connection/types.js';
+import { persistOptions } from '../../lib/cli/run.js';
+import { ProblemError } from '../../lib/source/index.js';
 import { makeKey, signal, sleep, startSshd, type Sshd } from './sshd.js';
 
 /** PIDs of the processes whose command line names `needle` (a path unique to this test), from /proc. */
@@ -38,7 +40,7 @@ describe('connection keeper: SSH connections kept between runs (ControlPersist)'
   let sshd: Sshd;
   let knownHosts: string;
   const savedRuntimeDir = process.env.XDG_RUNTIME_DIR;
-  const persist: PersistOptions = { command: [process.execPath, 'dist/cli/typebook.js', 'keep-connections'], idleMs: 20_000 };
+  const persist: PersistOptions = { command: [process.execPath, 'dist/connection/keeper-main.js'], idleMs: 20_000 };
   const options = (extra: Partial<SshOptions> = {}): SshOptions => ({ knownHostsFile: knownHosts, sshConfigFile: '', agentSocket: '', env: {}, persist, ...extra });
   const settings = (): ConnectionSettings => ({ ansible_host: '127.0.0.1', ansible_port: sshd.port, ansible_user: 'root', ansible_ssh_private_key_file: key });
   const logins = (): number => (sshd.log().match(/Accepted publickey/g) ?? []).length;
@@ -125,6 +127,13 @@ describe('connection keeper: SSH connections kept between runs (ControlPersist)'
     expect(await until(() => existsSync(marker), 10_000), 'the command started').to.equal(true);
     child.kill('SIGKILL');
     expect(await until(() => pidsNaming('21.25').length === 0, 5000), 'the remote command ended with the run').to.equal(true);
+  });
+
+  it('is set by TYPEBOOK_PERSIST: seconds, 60 by default, 0 for none', () => {
+    expect(persistOptions(undefined).persist?.idleMs).to.equal(60_000);
+    expect(persistOptions('5').persist?.idleMs).to.equal(5000);
+    expect(persistOptions('0')).to.deep.equal({});
+    expect(() => persistOptions('soon')).to.throw(ProblemError);
   });
 
   it('ends by itself once idle, and is not used where its directory is not private', async () => {
