@@ -56,13 +56,27 @@ function safeReaddir(dir: string): string[] {
 }
 
 export function roleSearch(playbookDir: string, rolesPath: readonly string[] = []): RoleSearch {
-  const dirs = [join(playbookDir, 'roles')];
-  const project = findProjectRoot(playbookDir);
-  if (project) dirs.push(join(project, 'roles'));
-  for (const p of rolesPath) dirs.push(resolve(p));
-  const npmDirs = project ? npmRoleDirs(project).map((d) => resolve(d)) : [];
-  dirs.push(...npmDirs);
-  return { dirs: [...new Set(dirs.map((d) => resolve(d)))], npmDirs };
+  let found: Required<RoleSearch> | undefined;
+  // looked up on first use: a playbook without roles does not read every package.json in node_modules
+  const search = (): Required<RoleSearch> => {
+    if (found !== undefined) return found;
+    const dirs = [join(playbookDir, 'roles')];
+    const project = findProjectRoot(playbookDir);
+    if (project) dirs.push(join(project, 'roles'));
+    for (const p of rolesPath) dirs.push(resolve(p));
+    const npmDirs = project ? npmRoleDirs(project).map((d) => resolve(d)) : [];
+    dirs.push(...npmDirs);
+    found = { dirs: [...new Set(dirs.map((d) => resolve(d)))], npmDirs };
+    return found;
+  };
+  return {
+    get dirs() {
+      return search().dirs;
+    },
+    get npmDirs() {
+      return search().npmDirs;
+    },
+  };
 }
 
 function isDir(path: string): boolean {
