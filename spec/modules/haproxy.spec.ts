@@ -184,8 +184,9 @@ describe('haproxy module (lab)', function () {
   it('drains a server under live slow requests: returns once its sessions and queue are done, new requests go to the other', async () => {
     const lab = fixture.lab;
     const events: string[] = [];
-    // three slow requests pinned to node2: one in progress, two queued on it (maxconn 1)
-    const slow = startClient(lab, events, '/?delay=1.5&to=node2', 3, 'slow');
+    // three slow requests pinned to node2: one in progress, two queued on it (maxconn 1); each takes 3 s, so that
+    // all three are seen at once even when a loaded machine starts the client's threads late
+    const slow = startClient(lab, events, '/?delay=3&to=node2', 3, 'slow');
     await until('node2 busy with a queue', () => info(), (s) => s.node2!.scur === 1 && s.node2!.qcur === 2);
     const drain = run({ state: 'drain', host: 'node2', backend: 'nova-api', wait: true, wait_interval: 1, wait_retries: 20, socket: SOCKET })
       .then((r) => {
