@@ -365,7 +365,8 @@ export class Evaluator implements CallContext {
       }
       case 'Group': {
         const children = node.children as Node[];
-        if (children.length === 1) return this.expr(children[0]!, frame);
+        // `(x,)` (marked by the parser) is a tuple of one; `(x)` is x
+        if (children.length === 1 && (node as Node & { tuple?: boolean }).tuple !== true) return this.expr(children[0]!, frame);
         return tuple(children.map((c) => this.expr(c, frame)));
       }
       case 'Array':

@@ -191,11 +191,16 @@ function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): 
   const nextToken = tokens.nextToken.bind(tokens);
   let braces = 0;
   let inBlock = false;
+  // a trailing comma dropped before a `)`: `(x,)` is a tuple of one, not x in parentheses
+  let commaBeforeParen = false;
   tokens.nextToken = () => {
     const tok = nextToken();
     if (!tok) return tok;
-    // a trailing comma in a list or dict literal, which Jinja allows and nunjucks refuses
-    if (tok.type === T.comma && /^\s*[\]}]/.test(tokens.str.slice(tokens.index))) return tokens.nextToken();
+    // a trailing comma in a list, dict or tuple literal (or a call), which Jinja allows and nunjucks refuses
+    if (tok.type === T.comma && /^\s*[\]})]/.test(tokens.str.slice(tokens.index))) {
+      commaBeforeParen = /^\s*\)/.test(tokens.str.slice(tokens.index));
+      return tokens.nextToken();
+    }
     if (tok.type === T.blockStart) inBlock = true;
     else if (tok.type === T.blockEnd || tok.type === T.variableStart) inBlock = false;
     else if (tok.type === T.leftCurly) braces++;
@@ -241,6 +246,21 @@ function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): 
     if (end[0].endsWith('-%}')) this.dropLeadingWhitespace = true;
     else if (trimBlocks && tokens.current() === '\n') tokens.forward();
     return makeNode('Output', begun.lineno, begun.colno, [makeNode('TemplateData', begun.lineno, begun.colno, body)]);
+  };
+
+  p.parseAggregate = function (): Node | null {
+    commaBeforeParen = false;
+    const node = base.parseAggregate.call(this);
+    if (node?.typename === 'Group' && commaBeforeParen) (node as Node & { tuple?: boolean }).tuple = true;
+    commaBeforeParen = false;
+    return node;
+  };
+  const parseSignature = p.parseSignature;
+  p.parseSignature = function (tolerant?: boolean, noParens?: boolean): Node {
+    const node = parseSignature.call(this, tolerant, noParens);
+    // a call's trailing comma says nothing of the parentheses around it
+    commaBeforeParen = false;
+    return node;
   };
 
   p.parsePrimary = function (noPostfix?: boolean): Node {
