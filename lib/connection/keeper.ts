@@ -74,8 +74,8 @@ export function deserializeError(e: SerializedError, host: string): Error {
   }
 }
 
-/** Reads newline-delimited JSON from a socket; the bytes after the line that `take` returns true for stay unread. */
-function onLines(socket: net.Socket, handle: (line: string) => boolean | void): void {
+/** Reads a socket line by line; once `handle` returns true for a line, the bytes after it stay unread. */
+export function onLines(socket: net.Socket, handle: (line: string) => boolean | void): void {
   let buffered = '';
   const onData = (chunk: Buffer): void => {
     buffered += chunk.toString('utf8');
@@ -91,8 +91,6 @@ function onLines(socket: net.Socket, handle: (line: string) => boolean | void): 
   };
   socket.on('data', onData);
 }
-
-export { onLines };
 
 /** Runs the keeper on `socketPath` until it has been idle for `idleMs`. */
 export async function serveKeeper(socketPath: string, idleMs: number): Promise<void> {
@@ -125,7 +123,14 @@ export async function serveKeeper(socketPath: string, idleMs: number): Promise<v
     };
     onLines(socket, (line) => {
       touch();
-      const request = JSON.parse(line) as KeeperRequest;
+      let request: KeeperRequest;
+      try {
+        request = JSON.parse(line) as KeeperRequest;
+      } catch {
+        // not a run of this build speaking: nothing it says can be trusted
+        socket.destroy();
+        return true;
+      }
       switch (request.op) {
         case 'open': {
           let entry = connections.get(request.key);
