@@ -54,7 +54,6 @@ export function parseSections(output: string): Map<string, string> {
   return sections;
 }
 
-/** `key<TAB>value` lines of a section, as a map (the last value of a key wins). */
 /** Python's str(list of ints), for Ansible's messages: [200, 201]. */
 export function pyList(values: readonly (string | number)[]): string {
   return `[${values.map((v) => (typeof v === 'number' ? String(v) : `'${v}'`)).join(', ')}]`;

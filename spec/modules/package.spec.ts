@@ -43,6 +43,17 @@ describe('package module', function () {
     expect(result).to.deep.equal({ changed: false, failed: true, msg: "use: yum is not supported: typebook's package module manages packages with apt only (use: auto or apt)" });
     expect(trips).to.equal(0);
     expect(() => checkedArgs(pkg, { name: 'hello' })).to.throw(/state/);
+    expect(checkedArgs(pkg, { name: 'hello', state: 'present', enablerepo: 'epel' })).to.deep.include({ enablerepo: ['epel'] });
     expect(() => checkedArgs(pkg, { name: 'hello', state: 'present', usee: 'apt' })).to.throw(/did you mean 'use'/);
+  });
+
+  it("takes dnf's and yum's arguments, and fails with them on an apt host as Ansible's package does", async () => {
+    const { result, trips } = await counted({ name: 'hello', state: 'present', enablerepo: 'epel' });
+    expect(result).to.include({ changed: false, failed: true });
+    expect(result.msg).to.match(/^Unsupported parameters for \(apt\) module: enablerepo/);
+    expect(trips).to.equal(0);
+    const theirs = await ansible(fixture.lab, 'node1', 'ansible.builtin.package', { name: 'hello', state: 'present', enablerepo: 'epel' });
+    expect(theirs.status).to.equal('FAILED!');
+    expect(theirs.result.msg).to.match(/^Unsupported parameters for \(ansible\.legacy\.apt\) module: enablerepo\./);
   });
 });
