@@ -11,6 +11,7 @@ import type { Inventory, VarsDir } from '../inventory/index.js';
 import { positionOf, problem, type Problem, type SourcePos } from '../source/index.js';
 import { TemplateError, type Templar } from '../template/index.js';
 import type { VariableStore } from '../vars/store.js';
+import { isTemplate } from '../modules/coerce.js';
 
 interface RoleUse {
   role: RoleInstance;
@@ -57,7 +58,12 @@ function runTimeNames(playbook: Playbook): { names: Set<string>; any: boolean } 
         else any = true;
       } else {
         if (item.keywords.register !== undefined) names.add(item.keywords.register);
-        if (item.module.name === 'set_fact') for (const key of Object.keys(item.args)) names.add(key);
+        if (item.module.name === 'set_fact') {
+          for (const key of Object.keys(item.args)) {
+            if (isTemplate(key)) any = true;
+            else names.add(key);
+          }
+        }
         if (item.module.name === 'include_vars') any = true;
       }
     }

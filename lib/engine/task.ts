@@ -312,8 +312,10 @@ export class TaskRunner {
     const module = task.module;
     const raw: Vars = {};
     const defaults = keywords.module_defaults ? { ...(keywords.module_defaults[module.name] ?? {}), ...Object.fromEntries(module.aliases.flatMap((a) => Object.entries(keywords.module_defaults![a] ?? {}))) } : {};
-    for (const [name, value] of Object.entries({ ...defaults, ...task.args })) {
-      raw[name] = module.expressionArgs?.includes(name) ? value : templar.renderData(value, vars, positionOf(task.args, name) ?? task.pos);
+    for (const [written, value] of Object.entries({ ...defaults, ...task.args })) {
+      const at = positionOf(task.args, written) ?? task.pos;
+      const name = module.templatedNames && isTemplate(written) ? String(templar.renderString(written, vars, at)) : written;
+      raw[name] = module.expressionArgs?.includes(written) ? value : templar.renderData(value, vars, at);
     }
     const rendered = stripOmitted(raw, this.env.omit) as Vars;
     const final = finalizeModuleArgs(module, rendered, task.pos);

@@ -7,9 +7,10 @@ export default defineModule({
   aliases: ['ansible.builtin.set_fact', 'ansible.legacy.set_fact'],
   description: 'Set variables of the host for the rest of the run',
   onController: true,
+  templatedNames: true,
   args: Type.Object(
     { cacheable: Type.Optional(Type.Boolean({ default: false })) },
-    { additionalProperties: true, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, minProperties: 1 },
+    { additionalProperties: true, propertyNames: { pattern: '^(?:[A-Za-z_][A-Za-z0-9_]*|.*\\{\\{.*)$' }, minProperties: 1 },
   ),
   async run(args) {
     const { cacheable: _cacheable, ...facts } = args as Record<string, unknown>;

@@ -47,6 +47,14 @@ export function executorSuite(target: SuiteTarget): void {
     expect(result.stats.db1).to.deep.equal({ ok: 6, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 });
   });
 
+  it("renders set_fact's templated names, as Ansible's set_fact does, and fails one that renders to no name", async () => {
+    const { result, statusOf, msgOf } = await run('set-fact-keys.yml');
+    expect(result.exitCode).to.equal(0);
+    expect(msgOf('read them', 'web1')).to.equal('red 4');
+    expect(statusOf('a key that renders to no variable name', 'web1')).to.deep.equal(['failed']);
+    expect(msgOf('a key that renders to no variable name', 'web1')).to.match(/invalid variable name 'not valid'/);
+  });
+
   it('takes a failed host out of the play while the others go on; exit code 2', async () => {
     const { result, statusOf } = await run('failures.yml');
     expect(result.exitCode).to.equal(2);
