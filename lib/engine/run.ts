@@ -12,7 +12,7 @@ import { Inventory, loadInventory, loadVarsDir, type VarsDir } from '../inventor
 import { checkTemplates } from '../playbook/check.js';
 import { loadIncludedRole, loadIncludedTasks, loadPlaybook } from '../playbook/load.js';
 import type { InheritedKeywords, Playbook, Vars } from '../playbook/types.js';
-import { ProblemError, loadYamlFile, problem, throwIfErrors, type Problem } from '../source/index.js';
+import { ProblemError, loadYamlFile, problem, sortProblems, throwIfErrors, type Problem } from '../source/index.js';
 import { isPlainObject } from '../modules/coerce.js';
 import { Templar } from '../template/index.js';
 import { OMIT_PREFIX, VariableStore } from '../vars/store.js';
@@ -159,7 +159,7 @@ export async function validateRun(options: Pick<RunPlaybookOptions, 'playbook' |
     problems.push(...checkRoleArgumentsBeforeRun({ playbook: loaded.playbook, inventory: inv.inventory, playDirs: [playDir], store, templar, extraVars, ...(limit ? { limit } : {}) }));
   }
   throwIfErrors(problems);
-  return { playbook: loaded.playbook, inventory: inv.inventory, playDirs: [playDir], templar, problems: [...problems, ...warnings] };
+  return { playbook: loaded.playbook, inventory: inv.inventory, playDirs: [playDir], templar, problems: sortProblems([...problems, ...warnings]) };
 }
 
 async function limitPattern(limit: string | undefined): Promise<string | undefined> {

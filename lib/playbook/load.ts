@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isTemplate, isPlainObject } from '../modules/coerce.js';
 import { findModule, moduleNames } from '../modules/index.js';
 import type { ModuleDefinition } from '../modules/module.js';
-import { didYouMean, keyPositionOf, loadYamlFile, positionOf, positionsFrom, problem, rememberPosition, type Problem, type SourcePos } from '../source/index.js';
+import { didYouMean, keyPositionOf, loadYamlFile, positionOf, positionsFrom, problem, rememberPosition, uniqueProblems, type Problem, type SourcePos } from '../source/index.js';
 import { inherited, inheritedNames, stringList, taskKeywordsOf } from './keywords.js';
 import { parseKeyValue } from './kv.js';
 import { checkIncludeVars, checkLocalFile, checkNotify } from './references.js';
@@ -132,7 +132,7 @@ class Loader {
     const seenRoles = new Map<string, RoleInstance>();
     if (Array.isArray(raw.roles)) {
       for (const [i, entry] of raw.roles.entries()) {
-        const loaded = await this.roleEntry(entry, positionOf(raw.roles, i)!, file, seenRoles, []);
+        const loaded = await this.roleEntry(entry, positionOf(raw.roles, i)!, undefined, seenRoles, []);
         for (const l of loaded) {
           play.roles.push(l.instance);
           roleBlocks.push(l.block);
@@ -185,7 +185,7 @@ class Loader {
     if (include.defaultsFrom) from.defaultsFrom = include.defaultsFrom;
     if (include.varsFrom) from.varsFrom = include.varsFrom;
     if (include.handlersFrom) from.handlersFrom = include.handlersFrom;
-    return this.roleWithDependencies(name, include.pos, include.file, from);
+    return this.roleWithDependencies(name, include.pos, include.role?.path, from);
   }
 
   /** the tasks of a list (a play section, a task file, a block) */
@@ -364,7 +364,7 @@ class Loader {
       }
       return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value) } satisfies IncludeRole;
     }
-    const loaded = await this.roleWithDependencies(value.name, pos, context.file, fromOptions(value));
+    const loaded = await this.roleWithDependencies(value.name, pos, context.role?.path, fromOptions(value));
     if (!loaded) return undefined;
     context.handlers.push(...loaded.handlers);
     if (kind === 'include_role') {
@@ -377,18 +377,18 @@ class Loader {
    * A role imported or included by a task: its meta dependencies (each a role block), then the role's own
    * block, where its argument_specs are checked before its first task.
    */
-  private async roleWithDependencies(name: string, pos: SourcePos, file: string, from: FromOptions): Promise<{ instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] } | undefined> {
-    const loaded = await this.role(name, pos, file, {}, {}, from, []);
+  private async roleWithDependencies(name: string, pos: SourcePos, parentRole: string | undefined, from: FromOptions): Promise<{ instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] } | undefined> {
+    const loaded = await this.role(name, pos, parentRole, {}, {}, from, []);
     if (!loaded) return undefined;
     const tasks: TaskItem[] = [];
     const handlers = [...loaded.handlers];
     for (const [i, dep] of loaded.meta.dependencies.entries()) {
-      for (const d of await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.meta.file ?? file, new Map(), [name])) {
+      for (const d of await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.instance.path, new Map(), [name])) {
         tasks.push(d.block);
         handlers.push(...d.handlers);
       }
     }
-    tasks.push({ kind: 'block', pos, file, vars: {}, name, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords: {}, origin: 'role' });
+    tasks.push({ kind: 'block', pos, file: pos.file, vars: {}, name, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords: {}, origin: 'role' });
     return { instance: loaded.instance, tasks, handlers };
   }
 
@@ -421,7 +421,8 @@ class Loader {
   }
 
   /** one entry of a play's `roles:` (or a dependency), its dependencies first */
-  private async roleEntry(entry: unknown, pos: SourcePos, file: string, seen: Map<string, RoleInstance>, chain: string[]): Promise<{ instance: RoleInstance; block: Block; handlers: TaskItem[] }[]> {
+  /** `parentRole`: the directory of the role whose meta lists this one as a dependency */
+  private async roleEntry(entry: unknown, pos: SourcePos, parentRole: string | undefined, seen: Map<string, RoleInstance>, chain: string[]): Promise<{ instance: RoleInstance; block: Block; handlers: TaskItem[] }[]> {
     let name: string | undefined;
     let rest: Raw = {};
     if (typeof entry === 'string') name = entry;
@@ -448,15 +449,15 @@ class Loader {
     const identity = `${name}\u0000${JSON.stringify({ ...params, ...roleVars })}`;
     const previous = seen.get(identity);
     if (previous && !previous.allowDuplicates) return [];
-    const loaded = await this.role(name, pos, file, roleParams, keywords, {}, chain);
+    const loaded = await this.role(name, pos, parentRole, roleParams, keywords, {}, chain);
     if (!loaded) return [];
     seen.set(identity, loaded.instance);
     const out: { instance: RoleInstance; block: Block; handlers: TaskItem[] }[] = [];
     // dependencies (meta/main.yml) run first, each once per play
     for (const [i, dep] of loaded.meta.dependencies.entries()) {
-      out.push(...(await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.meta.file ?? file, seen, [...chain, name])));
+      out.push(...(await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.instance.path, seen, [...chain, name])));
     }
-    const block: Block = { kind: 'block', pos, file, vars: {}, name, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords, origin: 'role' };
+    const block: Block = { kind: 'block', pos, file: pos.file, vars: {}, name, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords, origin: 'role' };
     out.push({ instance: loaded.instance, block, handlers: loaded.handlers });
     return out;
   }
@@ -464,7 +465,7 @@ class Loader {
   private async role(
     name: string,
     pos: SourcePos,
-    fromFile: string,
+    parentRole: string | undefined,
     params: Vars,
     keywords: InheritedKeywords,
     from: FromOptions,
@@ -474,7 +475,7 @@ class Loader {
       this.report(pos, `role dependency cycle: ${[...chain, name].join(' -> ')}`);
       return undefined;
     }
-    const found = findRole(name, this.search, dirname(fromFile));
+    const found = findRole(name, this.search, this.playbookDir, parentRole);
     if (found.ambiguous) {
       this.report(pos, `role '${name}' is shipped by more than one npm package: ${found.ambiguous.map(displayPath).join(' and ')}; keep one, or name the role by its path`);
       return undefined;
@@ -590,5 +591,5 @@ export async function loadPlaybook(file: string, options: LoadOptions = {}): Pro
   const dir = dirname(resolve(file));
   const loader = new Loader(roleSearch(dir, options.rolesPath), dir);
   const plays = await loader.playbook(file);
-  return { playbook: { file, dir, plays }, problems: loader.problems };
+  return { playbook: { file, dir, plays }, problems: uniqueProblems(loader.problems) };
 }

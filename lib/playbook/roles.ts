@@ -88,16 +88,17 @@ function isDir(path: string): boolean {
 }
 
 /**
- * The role's directory, or undefined; `searched` lists where it looked. `ambiguous`: the role was found only in
- * npm packages, and in more than one (which one wins would depend on their names' order).
+ * The role's directory, or undefined; `searched` lists where it looked, in Ansible's order: roles/ beside the
+ * playbook, the roles path (and npm packages), then for a role named by another role (a dependency or an
+ * include_role in its tasks) the directory that holds that role, and last the playbook's own directory.
+ * `ambiguous`: the role was found only in npm packages, and in more than one (which one wins would depend on
+ * their names' order).
  */
-export function findRole(name: string, search: RoleSearch, baseDir: string): { path?: string; searched: string[]; ambiguous?: string[] } {
-  if (name.includes('/') || isAbsolute(name)) {
-    const path = resolve(baseDir, name);
-    return isDir(path) ? { path, searched: [path] } : { searched: [path] };
-  }
+export function findRole(name: string, search: RoleSearch, playbookDir: string, parentRole?: string): { path?: string; searched: string[]; ambiguous?: string[] } {
+  if (isAbsolute(name)) return isDir(name) ? { path: name, searched: [name] } : { searched: [name] };
   const searched: string[] = [];
-  for (const dir of search.dirs) {
+  const dirs = [...search.dirs, ...(parentRole ? [dirname(resolve(parentRole))] : []), resolve(playbookDir)];
+  for (const dir of new Set(dirs)) {
     const path = join(dir, name);
     searched.push(path);
     if (!isDir(path)) continue;
@@ -107,10 +108,6 @@ export function findRole(name: string, search: RoleSearch, baseDir: string): { p
     }
     return { path, searched };
   }
-  // Ansible also finds a role directory next to the playbook itself
-  const beside = join(baseDir, name);
-  searched.push(beside);
-  if (isDir(beside) && isDir(join(beside, 'tasks'))) return { path: beside, searched };
   return { searched };
 }
 

@@ -41,8 +41,20 @@ export function formatProblem(p: Problem): string {
   return text;
 }
 
+/** Each problem once: a file read twice (a role two plays use) reports its mistakes once. */
+export function uniqueProblems(problems: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.severity}\0${formatProblem(p)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** In file order, each once. */
 export function sortProblems(problems: Problem[]): Problem[] {
-  return [...problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
+  return uniqueProblems(problems).sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
 /** Thrown at an API boundary when loading or validation found errors; carries all of them. */

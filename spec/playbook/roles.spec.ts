@@ -50,4 +50,23 @@ describe('role search path', () => {
     expect(problems).to.have.length(1);
     expect(problems[0]!.message).to.match(/role 'nowhere' not found; searched: .*playbooks\/roles\/nowhere, .*\/roles\/nowhere, .*node_modules\/shared-roles\/roles\/nowhere/);
   });
+
+  it("finds a role another role names as Ansible does: beside that role, then in the playbook's directory", async () => {
+    // vendor/outer (named by its path) depends on its sibling vendor/inner; project includes a role kept in playbooks/ itself
+    write(join(project, 'vendor/inner/tasks/main.yml'), '- debug:\n');
+    write(join(project, 'vendor/outer/meta/main.yml'), 'dependencies: [inner]\n');
+    write(join(project, 'playbooks/loose/tasks/main.yml'), '- debug:\n');
+    write(join(project, 'roles/project/tasks/main.yml'), '- include_role: {name: loose}\n- import_role: {name: loose}\n');
+    write(join(project, 'playbooks/others.yml'), '- hosts: all\n  roles: [project]\n- hosts: all\n  roles: [{role: ../vendor/outer}]\n');
+    const { playbook, problems } = await loadPlaybook(join(project, 'playbooks/others.yml'), {});
+    expect(problems.map(formatProblem)).to.deep.equal([]);
+    expect(playbook.plays[1]!.roles.map((r) => r.path.replace(project, ''))).to.deep.equal(['/vendor/inner', '/vendor/outer']);
+  });
+
+  it('reports a mistake in a role two plays use once', async () => {
+    write(join(project, 'roles/project/tasks/main.yml'), '- debg: {msg: hi}\n');
+    write(join(project, 'playbooks/twice.yml'), '- hosts: all\n  roles: [project]\n- hosts: all\n  roles: [project]\n');
+    const { problems } = await loadPlaybook(join(project, 'playbooks/twice.yml'));
+    expect(problems.map((p) => p.message)).to.deep.equal(["unknown key 'debg' in a task: neither a task keyword nor a module typebook has"]);
+  });
 });
