@@ -52,11 +52,11 @@ class Loader {
   }
 
   /** a YAML file validated against its kind; undefined (with problems recorded) when unusable */
-  private async document(file: string, kind: SchemaKind): Promise<unknown> {
+  private async document(file: string, kind: SchemaKind, options: { guarded?: boolean } = {}): Promise<unknown> {
     const loaded = await loadYamlFile(file);
     this.problems.push(...loaded.problems);
     if (loaded.problems.some((p) => p.severity === 'error')) return undefined;
-    const problems = validateDocument(kind, loaded.value ?? (kind === 'vars' || kind === 'roleMeta' ? null : []));
+    const problems = validateDocument(kind, loaded.value ?? (kind === 'vars' || kind === 'roleMeta' ? null : []), options);
     this.problems.push(...problems);
     return loaded.value;
   }
@@ -170,7 +170,7 @@ class Loader {
   }
 
   async includedTasks(file: string, include: IncludeTasks): Promise<TaskItem[]> {
-    const context: TaskContext = { file: include.file, handlers: [], ...(include.role ? { role: include.role } : {}) };
+    const context: TaskContext = { file: include.file, handlers: [], ...(include.role ? { role: include.role } : {}), ...(include.keywords.when !== undefined ? { guarded: true } : {}) };
     const path = this.taskFilePath(file, context);
     if (!path) {
       this.report(include.pos, `tasks file not found: ${file}`);
@@ -185,7 +185,7 @@ class Loader {
     if (include.defaultsFrom) from.defaultsFrom = include.defaultsFrom;
     if (include.varsFrom) from.varsFrom = include.varsFrom;
     if (include.handlersFrom) from.handlersFrom = include.handlersFrom;
-    return this.roleWithDependencies(name, include.pos, include.role?.path, from);
+    return this.roleWithDependencies(name, include.pos, include.role?.path, from, include.keywords.when !== undefined);
   }
 
   /** the tasks of a list (a play section, a task file, a block) */
@@ -207,9 +207,9 @@ class Loader {
       const block: Block = {
         kind: 'block',
         ...common,
-        block: await this.taskList(raw.block, context),
-        rescue: await this.taskList(raw.rescue, context),
-        always: await this.taskList(raw.always, context),
+        block: await this.taskList(raw.block, guardedBy(raw, context)),
+        rescue: await this.taskList(raw.rescue, guardedBy(raw, context)),
+        always: await this.taskList(raw.always, guardedBy(raw, context)),
         keywords: { ...inherited(raw), ...(raw.notify !== undefined ? { notify: stringList(raw.notify) } : {}) },
       };
       return block;
@@ -222,7 +222,7 @@ class Loader {
       this.report(keyPositionOf(raw, actions[1]!), `a task has one module, this one has ${actions.length}: ${actions.map((a) => `'${a}'`).join(', ')}`, { hint: 'split it into separate tasks' });
       return undefined;
     }
-    const guardedUnsupported = actions.length === 0 && unknownKeys.length === 1 && raw.when !== undefined ? unsupportedModule(unknownKeys[0]!) : undefined;
+    const guardedUnsupported = actions.length === 0 && unknownKeys.length === 1 && (raw.when !== undefined || context.guarded) ? unsupportedModule(unknownKeys[0]!) : undefined;
     if (guardedUnsupported) {
       // validation warned about it; the task fails only where its condition holds
       const args = isPlainObject(raw[unknownKeys[0]!]) ? (raw[unknownKeys[0]!] as Vars) : {};
@@ -351,7 +351,7 @@ class Loader {
         this.report(pos, `tasks file not found: ${file}`, { expected: `a file relative to ${dirname(context.file)}${context.role ? ` or ${join(context.role.path, 'tasks')}` : ''}` });
         return undefined;
       }
-      const tasks = await this.taskFile(path, { ...context, file: path });
+      const tasks = await this.taskFile(path, { ...guardedBy(raw, context), file: path });
       if (kind === 'include_tasks') return { kind: 'include_tasks', ...common, path, loaded: tasks } satisfies IncludeTasks;
       return { kind: 'block', ...common, block: tasks, rescue: [], always: [], keywords: common.keywords, origin: 'import_tasks' } satisfies Block;
     }
@@ -364,7 +364,7 @@ class Loader {
       }
       return { kind: 'include_role', ...common, roleName: value.name, public: value.public === true, ...fromOptions(value) } satisfies IncludeRole;
     }
-    const loaded = await this.roleWithDependencies(value.name, pos, context.role?.path, fromOptions(value));
+    const loaded = await this.roleWithDependencies(value.name, pos, context.role?.path, fromOptions(value), raw.when !== undefined || context.guarded === true);
     if (!loaded) return undefined;
     context.handlers.push(...loaded.handlers);
     if (kind === 'include_role') {
@@ -377,13 +377,13 @@ class Loader {
    * A role imported or included by a task: its meta dependencies (each a role block), then the role's own
    * block, where its argument_specs are checked before its first task.
    */
-  private async roleWithDependencies(name: string, pos: SourcePos, parentRole: string | undefined, from: FromOptions): Promise<{ instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] } | undefined> {
-    const loaded = await this.role(name, pos, parentRole, {}, {}, from, []);
+  private async roleWithDependencies(name: string, pos: SourcePos, parentRole: string | undefined, from: FromOptions, guarded: boolean): Promise<{ instance: RoleInstance; tasks: TaskItem[]; handlers: TaskItem[] } | undefined> {
+    const loaded = await this.role(name, pos, parentRole, {}, {}, from, [], guarded);
     if (!loaded) return undefined;
     const tasks: TaskItem[] = [];
     const handlers = [...loaded.handlers];
     for (const [i, dep] of loaded.meta.dependencies.entries()) {
-      for (const d of await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.instance.path, new Map(), [name])) {
+      for (const d of await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.instance.path, new Map(), [name], guarded)) {
         tasks.push(d.block);
         handlers.push(...d.handlers);
       }
@@ -408,7 +408,7 @@ class Loader {
     }
     this.loading.add(path);
     try {
-      const doc = await this.document(path, context.isHandler ? 'handlers' : 'tasks');
+      const doc = await this.document(path, context.isHandler ? 'handlers' : 'tasks', { guarded: context.guarded === true });
       if (doc === undefined || doc === null) return [];
       if (!Array.isArray(doc)) {
         this.report(positionOf(doc) ?? { file: path, line: 1, col: 1 }, 'a tasks file must be a list of tasks');
@@ -422,7 +422,7 @@ class Loader {
 
   /** one entry of a play's `roles:` (or a dependency), its dependencies first */
   /** `parentRole`: the directory of the role whose meta lists this one as a dependency */
-  private async roleEntry(entry: unknown, pos: SourcePos, parentRole: string | undefined, seen: Map<string, RoleInstance>, chain: string[]): Promise<{ instance: RoleInstance; block: Block; handlers: TaskItem[] }[]> {
+  private async roleEntry(entry: unknown, pos: SourcePos, parentRole: string | undefined, seen: Map<string, RoleInstance>, chain: string[], guardedAbove = false): Promise<{ instance: RoleInstance; block: Block; handlers: TaskItem[] }[]> {
     let name: string | undefined;
     let rest: Raw = {};
     if (typeof entry === 'string') name = entry;
@@ -449,13 +449,14 @@ class Loader {
     const identity = `${name}\u0000${JSON.stringify({ ...params, ...roleVars })}`;
     const previous = seen.get(identity);
     if (previous && !previous.allowDuplicates) return [];
-    const loaded = await this.role(name, pos, parentRole, roleParams, keywords, {}, chain);
+    const guarded = guardedAbove || keywords.when !== undefined;
+    const loaded = await this.role(name, pos, parentRole, roleParams, keywords, {}, chain, guarded);
     if (!loaded) return [];
     seen.set(identity, loaded.instance);
     const out: { instance: RoleInstance; block: Block; handlers: TaskItem[] }[] = [];
     // dependencies (meta/main.yml) run first, each once per play
     for (const [i, dep] of loaded.meta.dependencies.entries()) {
-      out.push(...(await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.instance.path, seen, [...chain, name])));
+      out.push(...(await this.roleEntry(dep, positionOf(loaded.meta.dependenciesRaw, i) ?? pos, loaded.instance.path, seen, [...chain, name], guarded)));
     }
     const block: Block = { kind: 'block', pos, file: pos.file, vars: {}, name, role: loaded.instance, block: loaded.tasks, rescue: [], always: [], keywords, origin: 'role' };
     out.push({ instance: loaded.instance, block, handlers: loaded.handlers });
@@ -470,6 +471,7 @@ class Loader {
     keywords: InheritedKeywords,
     from: FromOptions,
     chain: string[],
+    guarded: boolean,
   ): Promise<LoadedRole | undefined> {
     if (chain.includes(name)) {
       this.report(pos, `role dependency cycle: ${[...chain, name].join(' -> ')}`);
@@ -519,9 +521,9 @@ class Loader {
     };
     if (isPlainObject(meta) && meta.allow_duplicates === true) instance.allowDuplicates = true;
     if (argumentSpecs) this.problems.push(...checkRoleArguments(instance, argumentSpecs, pos));
-    const context: TaskContext = { file: tasksFile ?? join(path, 'tasks', 'main.yml'), role: instance, handlers: [] };
+    const context: TaskContext = { file: tasksFile ?? join(path, 'tasks', 'main.yml'), role: instance, handlers: [], ...(guarded ? { guarded } : {}) };
     const tasks = tasksFile ? await this.taskFile(tasksFile, context) : [];
-    const handlers = handlersFile ? await this.taskFile(handlersFile, { file: handlersFile, role: instance, handlers: [], isHandler: true }) : [];
+    const handlers = handlersFile ? await this.taskFile(handlersFile, { file: handlersFile, role: instance, handlers: [], isHandler: true, ...(guarded ? { guarded } : {}) }) : [];
     const dependenciesRaw = isPlainObject(meta) && Array.isArray(meta.dependencies) ? meta.dependencies : [];
     return {
       instance,
@@ -538,6 +540,13 @@ interface TaskContext {
   /** handlers that imported roles bring into the play */
   handlers: TaskItem[];
   isHandler?: boolean;
+  /** under a `when` (of a block, an include or import, a role): a module for other systems is then only a warning */
+  guarded?: boolean;
+}
+
+/** the context of the tasks under `raw`: guarded once `raw` has a `when` */
+function guardedBy(raw: Raw, context: TaskContext): TaskContext {
+  return raw.when === undefined || context.guarded ? context : { ...context, guarded: true };
 }
 
 interface IncludeCommon {

@@ -26,10 +26,11 @@ const documentNames: Record<SchemaKind, string> = {
   argumentSpecs: 'meta/argument_specs.yml is a mapping with argument_specs',
 };
 
-export function validateDocument(kind: SchemaKind, data: unknown): Problem[] {
+/** `guarded`: the document's tasks run under a `when` (of the include, import or role that brings them in) */
+export function validateDocument(kind: SchemaKind, data: unknown, options: { guarded?: boolean } = {}): Problem[] {
   const validate = documentValidator(kind);
   if (validate(data)) return [];
-  return explainErrors(validate.errors ?? [], data).map((p) =>
+  return explainErrors(validate.errors ?? [], data, [], options.guarded === true).map((p) =>
     p.message.startsWith('the document is ') ? { ...p, message: `${documentNames[kind]}, this is ${p.message.slice('the document is '.length)}`, expected: undefined } : p,
   ).map((p) => (p.expected === undefined ? (({ expected: _e, ...rest }) => rest)(p) : p));
 }
@@ -131,7 +132,7 @@ function contextOf(error: ErrorObject): string {
   return contexts[title] ?? 'this mapping';
 }
 
-export function explainErrors(errors: ErrorObject[], root: unknown, prefix: (string | number)[] = []): Problem[] {
+export function explainErrors(errors: ErrorObject[], root: unknown, prefix: (string | number)[] = [], guarded = false): Problem[] {
   // a propertyNames failure comes with a pattern error that names the key: keep that one
   let kept = errors.filter((e) => e.keyword !== 'if' && e.keyword !== '$ref' && e.keyword !== 'propertyNames');
   // inner anyOfs first, so that an outer one sees their summaries
@@ -153,7 +154,7 @@ export function explainErrors(errors: ErrorObject[], root: unknown, prefix: (str
   const seen = new Set<string>();
   for (const error of kept) {
     const path = [...prefix, ...pathOf(error.instancePath)];
-    const p = explainOne(error, root, path);
+    const p = explainOne(error, root, path, guarded);
     const key = `${p.file}:${p.line}:${p.col}:${p.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -163,7 +164,16 @@ export function explainErrors(errors: ErrorObject[], root: unknown, prefix: (str
   return problems;
 }
 
-function explainOne(error: ErrorObject, root: unknown, path: (string | number)[]): Problem {
+/** whether the mapping at `path`, or a block holding it, has a `when` */
+function underWhen(root: unknown, path: readonly (string | number)[]): boolean {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const value = valueAt(root, path.slice(0, depth));
+    if (isPlainObject(value) && value.when !== undefined) return true;
+  }
+  return false;
+}
+
+function explainOne(error: ErrorObject, root: unknown, path: (string | number)[], guarded: boolean): Problem {
   const data = error.data;
   const at = positionAt(root, path);
   const last = path[path.length - 1];
@@ -180,8 +190,9 @@ function explainOne(error: ErrorObject, root: unknown, path: (string | number)[]
       const hint = didYouMean(key, known);
       if (context === 'a task' || context === 'a handler') {
         const unsupported = unsupportedModuleMessage(key);
-        // under a `when`, as Ansible would skip it where the condition is false: a warning, and the task fails where it holds
-        if (unsupported && isPlainObject(container) && container.when !== undefined) return problem(pos, `${unsupported}: the task fails where its condition holds`, { severity: 'warning' });
+        // under a `when` (its own, a block's, an include's or a role's), as Ansible would skip it where the condition
+        // is false: a warning, and the task fails where it holds
+        if (unsupported && (guarded || underWhen(root, path))) return problem(pos, `${unsupported}: the task fails where its condition holds`, { severity: 'warning' });
         if (unsupported) return problem(pos, unsupported);
         return problem(pos, `unknown key '${key}' in ${context}: neither a task keyword nor a module typebook has`, hint ? { hint } : {});
       }

@@ -51,4 +51,31 @@ describe('Ansible modules typebook lacks', function () {
     expect(error).to.be.instanceOf(ProblemError);
     expect((error as ProblemError).problems.map(formatProblem)).to.deep.equal([`${join(dir, 'bare.yml')}:4:7 error: 'assemble' is an Ansible module (ansible.builtin.assemble) that typebook does not support yet`]);
   });
+
+  it("under a block's or an include's when: the same, as Ansible skips them", async () => {
+    writeFileSync(join(dir, 'arch.yml'), '- name: arch package\n  community.general.pacman: {name: vim}\n');
+    writeFileSync(
+      join(dir, 'nested.yml'),
+      `- name: nested
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: arch block
+      when: os_family == 'Archlinux'
+      block:
+        - name: in the block
+          community.general.pacman: {name: vim}
+    - name: arch tasks
+      import_tasks: arch.yml
+      when: os_family == 'Archlinux'
+    - name: after
+      debug: msg=after
+`,
+    );
+    const ansible = ansibleOutcomes(['-i', join(dir, 'inventory.yml'), join(dir, 'nested.yml')]);
+    expect(ansible).to.deep.equal({ 'nested/in the block/local': 'skipped', 'nested/arch package/local': 'skipped', 'nested/after/local': 'ok after' });
+    expect(typebookOutcomes([join(dir, 'nested.yml'), '-i', join(dir, 'inventory.yml')])).to.deep.equal(ansible);
+    const validated = await validateRun({ playbook: join(dir, 'nested.yml'), inventory: [join(dir, 'inventory.yml')] });
+    expect(validated.problems.map((p) => `${p.file.slice(dir.length + 1)}:${p.line} ${p.severity}`)).to.deep.equal(['arch.yml:2 warning', 'nested.yml:9 warning']);
+  });
 });
