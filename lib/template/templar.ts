@@ -12,6 +12,7 @@ import { filters } from './filters.js';
 import { templateNames } from './names.js';
 import { parseTemplate, TemplateSyntaxError, type Node } from './parse.js';
 import { TemplateRuntimeError, UndefinedError, isDict, toPlain, truthy } from './python.js';
+import { asAnsibleData } from './literal.js';
 import { tests } from './tests.js';
 import { findLookup, loopItems, lookupNames } from './lookups.js';
 
@@ -59,6 +60,9 @@ function hasTemplate(text: string): boolean {
 // A bare expression is parsed as `{{ expr }}`; columns are shifted back by the 3 added characters.
 const exprPrefix = '{{ ';
 
+/** Ansible's shortcut for a template that is one variable's name: its number, boolean or None is kept */
+const SINGLE_VAR = /^\{\{\s*(\w*)\s*\}\}$/;
+
 function wrapExpression(expr: string): string {
   return `${exprPrefix}${expr} }}`;
 }
@@ -72,19 +76,24 @@ export class Templar {
   constructor(private readonly options: TemplarOptions = {}) {}
 
   /**
-   * A string from YAML: returned unchanged without `{{`/`{%`/`{#`; the value itself (list, number, bool...)
-   * when it is exactly one `{{ expr }}`; otherwise the rendered text.
+   * A string from YAML, as Ansible 2.14's Templar renders it: unchanged without `{{`/`{%`/`{#`; `{{ name }}` of
+   * a number, boolean or None is that value; otherwise a list or dict from exactly one `{{ expr }}`, and any
+   * other result as text, made data as Ansible makes it (literal.ts: '[1, 2]' is a list, None is '').
    */
   renderString(text: string, vars: Variables, where?: SourcePos): unknown {
     if (!hasTemplate(text)) return text;
+    const single = SINGLE_VAR.exec(text);
+    if (single) {
+      const value = typeof vars === 'function' ? vars(single[1]!) : Object.prototype.hasOwnProperty.call(vars, single[1]!) ? vars[single[1]!] : undefined;
+      if (value === null || typeof value === 'boolean' || typeof value === 'number') return value;
+    }
     const origin: Origin = { kind: 'string', where, offset: 0 };
     const root = this.parse(text, origin);
     const children = root.children as Node[];
     const only = children.length === 1 && children[0]!.typename === 'Output' ? ((children[0]!.children as Node[]).length === 1 ? (children[0]!.children as Node[])[0] : undefined) : undefined;
     return this.run(origin, () => {
       const evaluator = new Evaluator(vars, this.lookupHost(origin));
-      if (only && only.typename !== 'TemplateData') return toPlain(evaluator.value(only));
-      return evaluator.render(root);
+      return asAnsibleData(only && only.typename !== 'TemplateData' ? evaluator.value(only) : evaluator.render(root));
     });
   }
 

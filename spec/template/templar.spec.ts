@@ -36,12 +36,14 @@ describe('templating: values and Python semantics', function () {
     expect(t.renderString('plain {text}', {})).to.equal('plain {text}');
   });
 
-  it('gives native values for a lone expression and strings otherwise', function () {
+  it("gives native values for a lone expression and strings otherwise, as Ansible's Templar (spec/template/ansible-data.spec.ts)", function () {
     expect(t.renderString('{{ items }}', vars)).to.deep.equal([3, 1, 2]);
     expect(t.renderString('{{ port }}', vars)).to.equal(8080);
     expect(t.renderString('{{ port > 1 }}', vars)).to.equal(true);
     expect(t.renderString('{{ none }}', vars)).to.equal(null);
-    expect(t.renderString('{{ 4 / 2 }}', vars)).to.equal(2);
+    // a computed number comes back as text, as in Ansible without jinja2_native; a variable's stays a number
+    expect(t.renderString('{{ 4 / 2 }}', vars)).to.equal('2.0');
+    expect(t.renderString('{{ port + 1 }}', vars)).to.equal('8081');
     expect(t.renderString(' {{ port }}', vars)).to.equal(' 8080');
     expect(t.renderString('{{ items }}!', vars)).to.equal('[3, 1, 2]!');
     expect(t.renderString('{{ d }}', vars)).to.deep.equal({ a: 1, b: { c: 2 } });
