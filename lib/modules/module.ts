@@ -86,6 +86,8 @@ export interface ModuleDefinition<S extends TObject = TObject> {
   readonly localFiles?: readonly { readonly arg: string; readonly kind: 'files' | 'templates' }[];
   /** arguments that are Jinja expressions evaluated by the module itself, so the engine must not template them (assert's `that`, debug's `var`) */
   readonly expressionArgs?: readonly string[];
+  /** variables its ansible_facts define besides ansible_* (service_facts' `services`): known to validation's check of undefined names */
+  readonly facts?: readonly string[];
   /** rules between the arguments, as in the Ansible module's argument_spec: checked before connecting and after rendering, never in run() */
   readonly rules?: ArgumentRules<keyof Static<S> & string>;
   run(args: Static<S>, ctx: ModuleContext): Promise<ModuleResult>;
