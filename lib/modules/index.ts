@@ -24,6 +24,7 @@ import pause from './pause.js';
 import ping from './ping.js';
 import set_fact from './set_fact.js';
 import service from './service.js';
+import service_facts from './service_facts.js';
 import setup from './setup.js';
 import shell from './shell.js';
 import slurp from './slurp.js';
@@ -35,7 +36,7 @@ import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, set_fact, setup, shell, slurp, stat, sysctl, systemd,
+  apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
   template, uri, wait_for, wait_for_connection,
 ];
 

@@ -88,6 +88,8 @@ export interface ModuleDefinition<S extends TObject = TObject> {
   readonly expressionArgs?: readonly string[];
   /** argument names may be templates, rendered with the values (set_fact's `"{{ item.key }}": ...`, as Ansible's action renders them) */
   readonly templatedNames?: boolean;
+  /** variables its ansible_facts define besides ansible_* (service_facts' `services`): known to validation's check of undefined names */
+  readonly facts?: readonly string[];
   /** rules between the arguments, as in the Ansible module's argument_spec: checked before connecting and after rendering, never in run() */
   readonly rules?: ArgumentRules<keyof Static<S> & string>;
   run(args: Static<S>, ctx: ModuleContext): Promise<ModuleResult>;

@@ -114,6 +114,7 @@ export default defineModule({
       const patterns = args.filter.map((f) => f.replace(/^ansible_/, ''));
       facts = Object.fromEntries(Object.entries(facts).filter(([k]) => patterns.some((p) => fnmatch(k, p))));
     }
-    return { changed: false, ansible_facts: facts };
+    // named as Ansible's setup names them (ansible_hostname): the engine keeps these names as variables
+    return { changed: false, ansible_facts: Object.fromEntries(Object.entries(facts).map(([k, v]) => [`ansible_${k}`, v])) };
   },
 });

@@ -105,6 +105,7 @@ export function checkTemplates(playbook: Playbook, templar: Templar, defined?: R
         names.add(typeof k.loop_control?.loop_var === 'string' ? k.loop_control.loop_var : 'item');
         if (typeof k.loop_control?.index_var === 'string') names.add(k.loop_control.index_var);
       }
+      for (const fact of item.module.facts ?? []) names.add(fact);
       if (item.module.name === 'set_fact') define(item.args);
       if (item.module.name === 'include_vars') {
         // a literal file is read now, so that its names count as defined; a templated or looped one (or a

@@ -75,7 +75,11 @@ export class VariableStore {
     private readonly run: RunContext,
   ) {}
 
-  /** facts gathered by setup: under ansible_facts, and each as ansible_NAME (Ansible's inject_facts_as_vars) */
+  /**
+   * A module's ansible_facts, kept under the names it returned them (setup's are ansible_NAME, service_facts'
+   * `services`): they are variables under those names (Ansible's inject_facts_as_vars), and under ansible_facts
+   * without the ansible_ prefix (its namespace_facts).
+   */
   addFacts(host: string, facts: Vars): void {
     this.facts.set(host, { ...(this.facts.get(host) ?? {}), ...facts });
   }
@@ -127,7 +131,7 @@ export class VariableStore {
     const fromHosts = new Set<Vars>();
     const facts = this.facts.get(host);
     if (facts) {
-      layers.push(Object.fromEntries(Object.entries(facts).map(([k, v]) => [k.startsWith('ansible_') ? k : `ansible_${k}`, v])));
+      layers.push(facts);
       fromHosts.add(layers.at(-1)!);
     }
     if (play) layers.push(play.vars);
@@ -180,7 +184,7 @@ export class VariableStore {
       ansible_check_mode: this.run.check,
       ansible_diff_mode: this.run.diff,
       ansible_verbosity: this.run.verbosity,
-      ansible_facts: this.facts.get(host) ?? {},
+      ansible_facts: namespaceFacts(this.facts.get(host) ?? {}),
       omit: this.run.omit,
       ...(this.run.playbookDir !== undefined ? { playbook_dir: this.run.playbookDir } : {}),
       ...(file !== undefined ? { inventory_file: file, inventory_dir: dirname(file) } : {}),
@@ -225,6 +229,11 @@ export class VariableStore {
     const { vars, unsafe } = this.merged(host, scope);
     return lazyView(vars, this.renderer, this.magic(host, scope), unsafe);
   }
+}
+
+/** Ansible's namespace_facts: the facts without their ansible_ prefix (but ansible_local), for ansible_facts */
+function namespaceFacts(facts: Vars): Vars {
+  return Object.fromEntries(Object.entries(facts).map(([k, v]) => [k.startsWith('ansible_') && k !== 'ansible_local' ? k.slice('ansible_'.length) : k, v]));
 }
 
 /**
