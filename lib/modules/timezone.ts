@@ -43,9 +43,10 @@ const TOOLS = ['timedatectl', 'hwclock', 'dpkg-reconfigure', 'ln', 'cp', 'tzdata
 type Tool = (typeof TOOLS)[number];
 
 /*
- * The host's state, in sections: os, paths (Ansible's search path), bin:TOOL, timedatectl.rc and status.* (its
- * `status`, run whenever there is a timedatectl), osid, zone (the zoneinfo file exists), localtime (link, exists, same as the zone file) and
- * localtime.target, then file:PATH (content and one newline more) / absent:PATH / unreadable:PATH.
+ * The host's state, in sections: os, paths (Ansible's search path), bin:TOOL, timedatectl.rc (the bare command's,
+ * Ansible's test of whether systemd is usable) and status.* (`timedatectl status`), osid, zone (the zoneinfo file
+ * exists), localtime (link, exists, same bytes as the zone file) and localtime.target, then file:PATH (content
+ * and one newline more) / absent:PATH / unreadable:PATH.
  * Positional parameters: $1 name given (1/0), $2 name; the apply script's steps follow.
  */
 const READ_FUNCTIONS = String.raw`set -f
