@@ -15,7 +15,10 @@
  *
  * The results are Ansible's: `diff` {before, after} of the values asked for (`n/a` where Ansible reads none),
  * `msg` the lines Ansible logs (files edited, commands run), and its messages and command results on failure.
- * Other systems (BSD, macOS, SmartOS, AIX) are refused with a message.
+ * Other systems (BSD, macOS, SmartOS, AIX) are refused with a message. Left different: a failed link or copy of
+ * /etc/localtime reports Ansible's `ln -sf` / `cp` as `cmd` with the error of typebook's own steps; the list of
+ * valid booleans in Ansible's message comes in the order of a Python set's hashes, typebook's in a fixed one; a
+ * `timedatectl status` without a "Time zone:" line is a message here, a traceback in Ansible.
  *
  * Round trips: 1 to read the host's state (all a run that changes nothing, or check mode, needs); 1 more to apply
  * the change and read the state back, as Ansible checks it afterwards.
