@@ -2,7 +2,8 @@
  * Where each host of a play stands (failed, unreachable, ended) and what its outcomes count for in the recap,
  * with the event that reports each outcome.
  */
-import type { Diff } from '../modules/module.js';
+import type { Diff, ValueDiff } from '../modules/module.js';
+import { toJson } from '../template/serialize.js';
 import { emptyStats, type EventListener, type HostResultEvent, type HostStats } from './events.js';
 import type { Outcome } from './task.js';
 
@@ -105,7 +106,21 @@ export function hostResult(host: string, outcome: Outcome, id: number, task: str
     ...(outcome.delegatedTo ? { delegatedTo: outcome.delegatedTo } : {}),
     ...(message !== undefined ? { message } : {}),
     result: shown,
-    ...(Array.isArray(shown.diff) ? { diff: shown.diff as Diff[] } : {}),
+    ...(shownDiffs(shown.diff) ?? {}),
     durationMs: outcome.durationMs,
   };
+}
+
+function isValueDiff(diff: unknown): diff is ValueDiff {
+  const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  return isObject(diff) && isObject((diff as ValueDiff).before) && isObject((diff as ValueDiff).after);
+}
+
+/** What `--diff` shows of a result's diff: the files' texts, or each side of a ValueDiff as Ansible's callback serializes it. */
+function shownDiffs(diff: unknown): { diff: Diff[] } | undefined {
+  if (Array.isArray(diff)) return { diff: diff as Diff[] };
+  if (!isValueDiff(diff)) return undefined;
+  // json.dumps(sort_keys=True, indent=4, separators=(',', ': ')) + '\n' (CallbackBase._serialize_diff)
+  const side = (v: Readonly<Record<string, unknown>>): string => `${toJson(v, { indent: 4, sortKeys: true })}\n`;
+  return { diff: [{ before: side(diff.before), after: side(diff.after) }] };
 }

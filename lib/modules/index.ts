@@ -31,13 +31,14 @@ import slurp from './slurp.js';
 import stat from './stat.js';
 import sysctl from './sysctl.js';
 import systemd from './systemd.js';
+import timezone from './timezone.js';
 import uri from './uri.js';
 import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
   apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
-  template, uri, wait_for, wait_for_connection,
+  template, timezone, uri, wait_for, wait_for_connection,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
@@ -57,5 +58,5 @@ export function moduleNames(): string[] {
   return [...byName.keys()];
 }
 
-export type { Diff, ModuleContext, ModuleDefinition, ModuleResult, TaskSource } from './module.js';
+export type { Diff, ModuleContext, ModuleDefinition, ModuleResult, TaskSource, ValueDiff } from './module.js';
 export { defineModule } from './module.js';

@@ -15,13 +15,22 @@ export interface Diff {
   afterHeader?: string;
 }
 
+/**
+ * A change of values, as some Ansible modules return their `diff` (timezone: `{before: {name: 'UTC'}, after:
+ * {name: 'Europe/Paris'}}`): registered as it is, shown by `--diff` as each side's JSON, as Ansible's callback does.
+ */
+export interface ValueDiff {
+  before: Readonly<Record<string, unknown>>;
+  after: Readonly<Record<string, unknown>>;
+}
+
 export interface ModuleResult {
   changed: boolean;
   failed?: boolean;
   skipped?: boolean;
   /** usually a string; debug and fail take any value */
   msg?: unknown;
-  diff?: Diff[];
+  diff?: Diff[] | ValueDiff;
   /** module-specific fields, registered with `register` as in Ansible */
   [field: string]: unknown;
 }

@@ -1,6 +1,7 @@
 /** apt on real lab hosts with packages from the lab's local repository (hello, haproxy), and against Ansible's apt. */
 import { expect } from 'chai';
 import type { CountingConnection } from '../../lib/connection/index.js';
+import type { Diff } from '../../lib/modules/module.js';
 import apt, { compareDebianVersions, parsePolicy, splitSpec } from '../../lib/modules/apt.js';
 import { labSsh, useLab } from '../lab/fixture.js';
 import { runAnsible as ansible } from './ansible.js';
@@ -43,7 +44,7 @@ describe('apt module', function () {
     expect(result.changed).to.equal(true);
     expect(trips).to.equal(2);
     expect(result.stdout).to.match(/^Inst hello /m);
-    expect(result.diff?.[0]).to.include({ before: 'hello: (not installed)\n', after: `hello: ${helloVersion}\n` });
+    expect((result.diff as Diff[] | undefined)?.[0]).to.include({ before: 'hello: (not installed)\n', after: `hello: ${helloVersion}\n` });
     expect(await installedVersion('node1', 'hello')).to.equal('');
   });
 
@@ -52,7 +53,7 @@ describe('apt module', function () {
     expect(first.result).to.include({ changed: true, cache_updated: false });
     expect(first.result.cache_update_time).to.be.a('number');
     expect(first.trips).to.equal(2);
-    expect(first.result.diff?.[0]?.after).to.equal(`hello: ${helloVersion}\n`);
+    expect((first.result.diff as Diff[] | undefined)?.[0]?.after).to.equal(`hello: ${helloVersion}\n`);
     expect(await installedVersion('node1', 'hello')).to.equal(`ii ${helloVersion}`);
     for (const name of ['hello', `hello=${helloVersion}`, `hello=${helloVersion.slice(0, 3)}*`, 'hello>=1.0']) {
       const again = await counted(node1, { name: [name], state: 'present' });

@@ -1,6 +1,7 @@
 /** sysctl on real lab hosts (only net.* is writable live there), and against ansible.posix.sysctl itself. */
 import { expect } from 'chai';
 import type { CountingConnection } from '../../lib/connection/index.js';
+import type { Diff } from '../../lib/modules/module.js';
 import { checkModuleArgs, resolveAliases } from '../../lib/playbook/module-args.js';
 import sysctl, { fixSysctlFile, normalizeValue, sameTokens } from '../../lib/modules/sysctl.js';
 import { labSsh, useLab } from '../lab/fixture.js';
@@ -56,8 +57,8 @@ describe('sysctl module', function () {
     expect(result.changed).to.equal(true);
     expect(result.failed).to.equal(undefined);
     expect(trips).to.equal(1);
-    expect(result.diff?.[0]?.after).to.match(new RegExp(`\\n${KEY.replace(/\./g, '\\.')}=1\\n$`));
-    expect(result.diff?.[0]?.beforeHeader).to.equal('/etc/sysctl.conf');
+    expect((result.diff as Diff[] | undefined)?.[0]?.after).to.match(new RegExp(`\\n${KEY.replace(/\./g, '\\.')}=1\\n$`));
+    expect((result.diff as Diff[] | undefined)?.[0]?.beforeHeader).to.equal('/etc/sysctl.conf');
     expect(await sh('node1', 'cat /etc/sysctl.conf')).to.equal(fileBefore);
     expect((await sh('node1', `sysctl -n ${KEY}`)).trim()).to.equal('0');
   });
@@ -109,7 +110,7 @@ describe('sysctl module', function () {
     expect(await sh('node1', `cat ${file}`)).to.equal('net.ipv4.tcp_syncookies=1\nnet.core.somaxconn=1024\n');
     const removed = await counted(node1, { name: 'net.ipv4.tcp_syncookies', state: 'absent', sysctl_file: file }, { diff: true });
     expect(removed.result.changed).to.equal(true);
-    expect(removed.result.diff?.[0]).to.include({ before: 'net.ipv4.tcp_syncookies=1\nnet.core.somaxconn=1024\n', after: 'net.core.somaxconn=1024\n' });
+    expect((removed.result.diff as Diff[] | undefined)?.[0]).to.include({ before: 'net.ipv4.tcp_syncookies=1\nnet.core.somaxconn=1024\n', after: 'net.core.somaxconn=1024\n' });
     expect(await sh('node1', `cat ${file}`)).to.equal('net.core.somaxconn=1024\n');
     const again = await counted(node1, { name: 'net.ipv4.tcp_syncookies', state: 'absent', sysctl_file: file });
     expect(again.result.changed).to.equal(false);
