@@ -712,7 +712,7 @@ function ipsubnet(valueText: unknown, query: string | null, index: unknown): unk
 function nthhost(value: unknown, query: unknown): unknown {
   const v = normalized(value);
   if (!v || !truthy(query)) return false;
-  const nth = typeof query === 'string' ? pyInt(query) : intOf(query);
+  const nth = pyInt(str(query));
   if (nth === undefined) return false;
   const size = sizeOf(v);
   if (size <= nth) return false;

@@ -373,6 +373,14 @@ for (const input of ['1a:2b:3c:4d:5e:6f\n', '1A2B3C4D5E6', '1a2b3-4d5e6', '1a2b:
   for (const q of ['', 'int', 'eui48', 'unix']) add('ansible.utils.hwaddr', input, `('${q}')`);
 }
 
+// IPv6 integers are exact: they compare, sort and print as Python's ints (as doubles these two would be equal)
+const big = (name: string, expr: string): void => {
+  cases.push({ name, expr, vars: { a: '2001:db8::1', b: '2001:db8::2' } });
+};
+big('IPv6 integers compare exactly', "[(a | ansible.utils.ipaddr('int')) < (b | ansible.utils.ipaddr('int')), (a | ansible.utils.ipaddr('int')) == (b | ansible.utils.ipaddr('int')), (a | ansible.utils.ipaddr('int')) != (a | ansible.utils.ipaddr('int'))]");
+big('IPv6 integers sort and print exactly', "[b, a] | map('ansible.utils.ipaddr', 'int') | sort | list");
+big('an IPv6 size against a small int', "[('::/64' | ansible.utils.ipaddr('size')) > 4294967296, ('::/120' | ansible.utils.ipaddr('size')) == 256, '::/0' | ansible.utils.ipaddr('size') | string]");
+
 // names Ansible does not resolve
 add('ip4_hex', '1.2.3.4');
 add('ansible.netcommon.ip4_hex', '1.2.3.4');
@@ -411,6 +419,11 @@ describe('the ipaddr filter family: names', function () {
     // Ansible has no short macaddr nor ip4_hex, and ansible.netcommon's redirect of ip4_hex does not resolve
     expect(hints('macaddr')[0]).to.include("unknown filter 'macaddr'");
     expect(hints('ansible.netcommon.ip4_hex')[0]).to.include("unknown filter 'ansible.netcommon.ip4_hex'");
+  });
+
+  it('give an IPv6 integer, alone in a template, as its digits (what Ansible renders), not a rounded number', function () {
+    expect(t.renderString("{{ '2001:db8::1' | ansible.utils.ipaddr('int') }}", {})).to.equal('42540766411282592856903984951653826561');
+    expect(t.renderString("{{ '10.0.0.1' | ansible.utils.ipaddr('int') }}", {})).to.equal(167772161);
   });
 
   it('are known to `typebook validate`', function () {
