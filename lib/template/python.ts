@@ -101,7 +101,7 @@ export function toPlain(v: unknown): unknown {
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Undefined) throw new UndefinedError(v);
   if (Array.isArray(v)) {
-    return v.some((x) => x instanceof PyFloat || x instanceof Undefined || (typeof x === 'object' && x !== null)) ? v.map(toPlain) : v;
+    return v.some((x) => x instanceof PyFloat || x instanceof Undefined || typeof x === 'bigint' || (typeof x === 'object' && x !== null)) ? v.map(toPlain) : v;
   }
   if (v instanceof Namespace) return toPlain(v.attrs);
   if (isDict(v)) {

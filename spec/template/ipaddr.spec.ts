@@ -421,9 +421,10 @@ describe('the ipaddr filter family: names', function () {
     expect(hints('ansible.netcommon.ip4_hex')[0]).to.include("unknown filter 'ansible.netcommon.ip4_hex'");
   });
 
-  it('give an IPv6 integer, alone in a template, as its digits (what Ansible renders), not a rounded number', function () {
-    expect(t.renderString("{{ '2001:db8::1' | ansible.utils.ipaddr('int') }}", {})).to.equal('42540766411282592856903984951653826561');
-    expect(t.renderString("{{ '10.0.0.1' | ansible.utils.ipaddr('int') }}", {})).to.equal(167772161);
+  it('give an IPv6 integer, as a plain value (for set_fact, JSON), as its digits rather than a rounded number', function () {
+    expect(t.evaluate("'2001:db8::1' | ansible.utils.ipaddr('int')", {})).to.equal('42540766411282592856903984951653826561');
+    expect(t.evaluate("'10.0.0.1' | ansible.utils.ipaddr('int')", {})).to.equal(167772161);
+    expect(JSON.stringify(t.evaluate("['::/0', '::/64'] | map('ansible.utils.ipaddr', 'size') | list", {}))).to.equal('["340282366920938463463374607431768211456","18446744073709551616"]');
   });
 
   it('are known to `typebook validate`', function () {
