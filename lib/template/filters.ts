@@ -32,6 +32,7 @@ import {
 import { pySplit, title } from './methods.js';
 import { pythonRegex, regexEscape, regexReplace, type RegexFlags } from './regex.js';
 import { toJson, toYaml } from './serialize.js';
+import { ipaddrFilters } from './ipaddr.js';
 
 /** What a filter may ask of the template engine. */
 export interface CallContext {
@@ -619,6 +620,9 @@ def('dictsort', (_c, v, a, k) => {
   const sorted = entries(dict(v, 'dictsort')).sort((x, y) => compare(key(x), key(y), '<'));
   return (reverse ? sorted.reverse() : sorted).map((p) => tuple(p));
 });
+
+// ---- ansible.utils' ipaddr family (lib/template/ipaddr.ts) ----
+Object.assign(f, ipaddrFilters);
 
 export const filters: Readonly<Record<string, FilterDef>> = f;
 

@@ -6,7 +6,8 @@
  *
  * Value model: str = string, int = integral number, float = non-integral number or a `PyFloat` (which
  * only exists to remember that an integral value such as `4 / 2` is the float `2.0`), bool = boolean,
- * None = null, list = array, tuple = array marked in `tuples`, dict = any other object.
+ * None = null, list = array, tuple = array marked in `tuples`, dict = any other object. An int beyond 2^53 may
+ * also be a bigint (the ipaddr filters' IPv6 integers), printed and compared exactly, computed with as a number.
  */
 import { pythonStringRepr } from '../ansible/index.js';
 
@@ -76,12 +77,19 @@ export function isFloat(v: unknown): boolean {
 }
 /** int, float or bool (bool is an int in Python) */
 export function isNumeric(v: unknown): boolean {
-  return typeof v === 'number' || typeof v === 'boolean' || v instanceof PyFloat;
+  return typeof v === 'number' || typeof v === 'boolean' || v instanceof PyFloat || typeof v === 'bigint';
 }
 export function toNumber(v: unknown): number {
   if (v instanceof PyFloat) return v.value;
   if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
   return v as number;
+}
+/** an int (or bool) as an exact bigint when either side of a comparison is one */
+function bigOf(v: unknown): bigint | undefined {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  return isInt(v) ? BigInt(v) : undefined;
 }
 export function makeFloat(n: number): number | PyFloat {
   return Number.isInteger(n) ? new PyFloat(n) : n;
@@ -89,9 +97,11 @@ export function makeFloat(n: number): number | PyFloat {
 /** Converts template-internal values to plain JavaScript ones (for callers and JSON). */
 export function toPlain(v: unknown): unknown {
   if (v instanceof PyFloat) return v.value;
+  // JSON has no exact form for it; its digits are what Ansible's (non-native) templating gives for any int
+  if (typeof v === 'bigint') return v.toString();
   if (v instanceof Undefined) throw new UndefinedError(v);
   if (Array.isArray(v)) {
-    return v.some((x) => x instanceof PyFloat || x instanceof Undefined || (typeof x === 'object' && x !== null)) ? v.map(toPlain) : v;
+    return v.some((x) => x instanceof PyFloat || x instanceof Undefined || typeof x === 'bigint' || (typeof x === 'object' && x !== null)) ? v.map(toPlain) : v;
   }
   if (v instanceof Namespace) return toPlain(v.attrs);
   if (isDict(v)) {
@@ -126,7 +136,7 @@ export function typeName(v: unknown): string {
   if (v === null) return 'NoneType';
   if (typeof v === 'string') return 'str';
   if (typeof v === 'boolean') return 'bool';
-  if (isInt(v)) return 'int';
+  if (isInt(v) || typeof v === 'bigint') return 'int';
   if (isFloat(v)) return 'float';
   if (isTuple(v)) return 'tuple';
   if (Array.isArray(v)) return 'list';
@@ -141,6 +151,7 @@ export function truthy(v: unknown): boolean {
   if (v === null || v === undefined) return false;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return v !== 0n;
   if (v instanceof PyFloat) return v.value !== 0;
   if (typeof v === 'string') return v.length > 0;
   if (Array.isArray(v)) return v.length > 0;
@@ -191,6 +202,7 @@ export function str(v: unknown): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'number') return Number.isInteger(v) ? intText(v) : floatRepr(v);
+  if (typeof v === 'bigint') return v.toString();
   if (v instanceof PyFloat) return floatRepr(v.value);
   if (v instanceof PyFunction) return `<function ${v.name}>`;
   if (v instanceof Namespace) return `<Namespace ${repr(v.attrs)}>`;
@@ -199,8 +211,8 @@ export function str(v: unknown): string {
 }
 
 function intText(n: number): string {
-  // integers beyond 2^53 lose precision in JavaScript; print them without an exponent like Python would
-  return Math.abs(n) < 1e21 ? String(n) : BigInt(n).toString();
+  // integers beyond 2^53 lose precision in JavaScript; print the value they hold, all digits, as Python would
+  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
 }
 
 // ---- equality, ordering, membership ----
@@ -208,6 +220,10 @@ function intText(n: number): string {
 export function equals(a: unknown, b: unknown): boolean {
   failIfUndefined(a);
   failIfUndefined(b);
+  if (typeof a === 'bigint' || typeof b === 'bigint') {
+    const [x, y] = [bigOf(a), bigOf(b)];
+    if (x !== undefined && y !== undefined) return x === y;
+  }
   if (isNumeric(a) && isNumeric(b)) return toNumber(a) === toNumber(b);
   if (a === null || b === null || a === undefined || b === undefined) return (a ?? null) === (b ?? null);
   if (typeof a === 'string' || typeof b === 'string') return a === b;
@@ -228,6 +244,10 @@ export function equals(a: unknown, b: unknown): boolean {
 export function compare(a: unknown, b: unknown, op: string): number {
   failIfUndefined(a);
   failIfUndefined(b);
+  if (typeof a === 'bigint' || typeof b === 'bigint') {
+    const [x, y] = [bigOf(a), bigOf(b)];
+    if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0;
+  }
   if (isNumeric(a) && isNumeric(b)) {
     const x = toNumber(a);
     const y = toNumber(b);

@@ -41,6 +41,7 @@ export function toJson(value: unknown, options: JsonOptions = {}): string {
     if (v === false) return 'false';
     if (typeof v === 'string') return jsonString(v, ensureAscii);
     if (v instanceof PyFloat) return floatRepr(v.value);
+    if (typeof v === 'bigint') return v.toString();
     if (typeof v === 'number') {
       if (Number.isNaN(v)) return 'NaN';
       if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
@@ -104,6 +105,7 @@ function scalar(v: unknown, flowContext: boolean): string {
   if (v === true) return 'true';
   if (v === false) return 'false';
   if (v instanceof PyFloat) return floatRepr(v.value);
+  if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') {
     if (Number.isNaN(v)) return '.nan';
     if (!Number.isFinite(v)) return v > 0 ? '.inf' : '-.inf';
