@@ -60,6 +60,9 @@ function hasTemplate(text: string): boolean {
 // A bare expression is parsed as `{{ expr }}`; columns are shifted back by the 3 added characters.
 const exprPrefix = '{{ ';
 
+/** the filters whose result Ansible keeps as text when it is the whole template (ansible-core's default STRING_TYPE_FILTERS) */
+const STRING_TYPE_FILTERS: ReadonlySet<string> = new Set(['string', 'to_json', 'to_nice_json', 'to_yaml', 'to_nice_yaml', 'ppretty', 'json']);
+
 /** Ansible's shortcut for a template that is one variable's name: its number, boolean or None is kept */
 const SINGLE_VAR = /^\{\{\s*(\w*)\s*\}\}$/;
 
@@ -93,7 +96,10 @@ export class Templar {
     const only = children.length === 1 && children[0]!.typename === 'Output' ? ((children[0]!.children as Node[]).length === 1 ? (children[0]!.children as Node[])[0] : undefined) : undefined;
     return this.run(origin, () => {
       const evaluator = new Evaluator(vars, this.lookupHost(origin));
-      return asAnsibleData(only && only.typename !== 'TemplateData' ? evaluator.value(only) : evaluator.render(root));
+      if (!only || only.typename === 'TemplateData') return asAnsibleData(evaluator.render(root));
+      const value = evaluator.value(only);
+      // Ansible's STRING_TYPE_FILTERS: the text of `{{ x | to_json }}` stays text
+      return only.typename === 'Filter' && STRING_TYPE_FILTERS.has(String((only.name as Node).value)) ? toPlain(value) : asAnsibleData(value);
     });
   }
 

@@ -49,6 +49,12 @@ const cases: string[] = [
   "{{ '{{ n }}' }}",
   "{{ 'False' }} ",
   'False{{ "" }}',
+  '{{ words | to_json }}',
+  '{{ mapping | to_nice_json }}',
+  '{{ words | string }}',
+  '{{ words | ansible.builtin.to_json }}',
+  '{{ (words | to_json) ~ "" }}',
+  '{{ words | to_yaml }}',
 ];
 
 function pythonHasAnsible(): boolean {
