@@ -17,7 +17,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineModule, type ModuleResult } from './module.js';
-import { parseSections, runScript } from './system-state.js';
+import { parseSections, runScript, stepOf } from './system-state.js';
 
 /** runlevels 0-6 as chkconfig lists them: `0:off 1:off 2:on ...`, each after whitespace (Ansible's pattern) */
 const RUNLEVELS = Array.from({ length: 7 }, () => '[[:space:]]+[0-9]:(on|off)').join('');
@@ -225,18 +225,6 @@ export function addUnitFiles(stdout: string, services: Services, shows: Readonly
     } else if (!BAD_STATES.includes(known.status ?? '')) known.status = status;
   }
   return undefined;
-}
-
-interface Step {
-  rc: number;
-  out: string;
-  err: string;
-}
-
-function stepOf(sections: Map<string, string>, label: string): Step | undefined {
-  const rc = sections.get(`${label}.rc`);
-  if (rc === undefined) return undefined;
-  return { rc: Number(rc.trim()), out: sections.get(`${label}.out`) ?? '', err: sections.get(`${label}.err`) ?? '' };
 }
 
 /** the `rh.N` sections: name, runlevel 3 (on/off), the exit code of `service NAME status`, then its stderr */

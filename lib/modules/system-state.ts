@@ -54,6 +54,19 @@ export function parseSections(output: string): Map<string, string> {
   return sections;
 }
 
+/** A command a script ran with `step LABEL cmd...`: its exit code and output, from the LABEL.rc/.out/.err sections. */
+export interface Step {
+  rc: number;
+  out: string;
+  err: string;
+}
+
+export function stepOf(sections: Map<string, string>, label: string): Step | undefined {
+  const rc = sections.get(`${label}.rc`);
+  if (rc === undefined) return undefined;
+  return { rc: Number(rc.trim()), out: sections.get(`${label}.out`) ?? '', err: sections.get(`${label}.err`) ?? '' };
+}
+
 /** Python's str(list of ints), for Ansible's messages: [200, 201]. */
 export function pyList(values: readonly (string | number)[]): string {
   return `[${values.map((v) => (typeof v === 'number' ? String(v) : `'${v}'`)).join(', ')}]`;

@@ -19,7 +19,7 @@ import { Type } from '@sinclair/typebox';
 import { StringEnum } from './args.js';
 import { defineModule, type ModuleContext, type ModuleResult } from './module.js';
 import { sysvRunning } from './service.js';
-import { C_LOCALE, parseSections, runScript } from './system-state.js';
+import { C_LOCALE, parseSections, runScript, stepOf } from './system-state.js';
 
 const PREAMBLE = String.raw`t=$(mktemp -d) || exit 10
 trap 'rm -rf "$t"' EXIT
@@ -116,18 +116,6 @@ function requestWasIgnored(out: string): boolean {
 }
 
 type Action = 'start' | 'stop' | 'reload' | 'restart';
-
-interface Step {
-  rc: number;
-  out: string;
-  err: string;
-}
-
-function stepOf(sections: Map<string, string>, label: string): Step | undefined {
-  const rc = sections.get(`${label}.rc`);
-  if (rc === undefined) return undefined;
-  return { rc: Number(rc.trim()), out: sections.get(`${label}.out`) ?? '', err: sections.get(`${label}.err`) ?? '' };
-}
 
 const lines = (text: string): string[] => (text === '' ? [] : text.replace(/\n$/, '').split('\n'));
 

@@ -4,12 +4,12 @@
  * and run first with ansible-playbook, leaves typebook reporting no change.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPlaybook } from '../../lib/engine/index.js';
 import { useLab } from '../lab/fixture.js';
+import { ansiblePlaybookRecap } from './ansible-playbook.js';
 
 const playbook = 'bench/playbook/site.yml';
 
@@ -25,18 +25,7 @@ describe('typebook and ansible-playbook on the same hosts', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** ansible-playbook's PLAY RECAP line for a host, as counts */
-  function ansiblePlaybook(limit: string): Record<string, number> {
-    const run = spawnSync('ansible-playbook', ['-i', fixture.lab.inventoryPath, '--limit', limit, playbook], {
-      encoding: 'utf8',
-      env: { ...process.env, ANSIBLE_CONFIG: config, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
-      timeout: 240_000,
-    });
-    expect(run.status, run.stdout + run.stderr).to.equal(0);
-    const line = new RegExp(`^${limit}\\s+:\\s+(.*)$`, 'm').exec(run.stdout)?.[1];
-    expect(line, run.stdout).to.be.a('string');
-    return Object.fromEntries([...line!.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
-  }
+  const ansiblePlaybook = (limit: string) => ansiblePlaybookRecap(fixture.lab, playbook, limit, config);
 
   async function typebook(limit: string) {
     const result = await runPlaybook({ playbook, inventory: [fixture.lab.inventoryPath], limit });

@@ -4,12 +4,12 @@
  * either, and the other way round.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runPlaybook, validateRun } from '../../lib/engine/index.js';
 import { labSsh, useLab } from '../lab/fixture.js';
+import { ansiblePlaybookRecap } from './ansible-playbook.js';
 
 const playbook = 'spec/fixtures/ansible-roles/site.yml';
 const rolesDir = resolve(process.env.TYPEBOOK_ANSIBLE_ROLES ?? '../shared/ansible-roles');
@@ -29,17 +29,7 @@ describe('public Ansible roles (geerlingguy.ntp, geerlingguy.security) on lab ho
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function ansiblePlaybook(limit: string): Record<string, number> {
-    const run = spawnSync('ansible-playbook', ['-i', fixture.lab.inventoryPath, '--limit', limit, playbook], {
-      encoding: 'utf8',
-      env: { ...process.env, ANSIBLE_CONFIG: config, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
-      timeout: 300_000,
-    });
-    expect(run.status, run.stdout + run.stderr).to.equal(0);
-    const line = new RegExp(`^${limit}\\s+:\\s+(.*)$`, 'm').exec(run.stdout)?.[1];
-    expect(line, run.stdout).to.be.a('string');
-    return Object.fromEntries([...line!.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
-  }
+  const ansiblePlaybook = (limit: string) => ansiblePlaybookRecap(fixture.lab, playbook, limit, config);
 
   async function typebook(limit: string) {
     const result = await runPlaybook({ playbook, inventory: [fixture.lab.inventoryPath], rolesPath: [rolesDir], limit });
