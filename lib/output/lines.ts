@@ -39,6 +39,7 @@ export function lineRenderer(options: LineRendererOptions): (event: RunEvent) =>
         const host = event.delegatedTo ? `${event.host} -> ${event.delegatedTo}` : event.host;
         const item = event.item !== undefined ? ` => (item=${short(event.item)})` : '';
         const message = event.message !== undefined && event.message !== '' ? printable(event.message) : undefined;
+        for (const warning of resultWarnings(event.result)) out(c.magenta(`[WARNING]: ${printable(warning)}`));
         switch (event.status) {
           case 'ok':
           case 'changed': {
@@ -51,7 +52,7 @@ export function lineRenderer(options: LineRendererOptions): (event: RunEvent) =>
             out(c.cyan(`skipping: [${host}]${item}`));
             break;
           case 'failed':
-            out(c.red(`${event.ignored ? 'failed' : 'fatal'}: [${host}]${item}: FAILED! => ${message ?? short(event.result)}`) + (event.ignored ? c.cyan(' ...ignoring') : ''));
+            out(c.red(`${event.ignored ? 'failed' : 'fatal'}: [${host}]${item}: FAILED! => ${message ?? short(withoutWarnings(event.result))}`) + (event.ignored ? c.cyan(' ...ignoring') : ''));
             break;
           case 'unreachable':
             out(c.red(`fatal: [${host}]: UNREACHABLE! => ${message ?? ''}`) + (event.ignored ? c.cyan(' ...ignoring') : ''));
@@ -76,14 +77,24 @@ export function lineRenderer(options: LineRendererOptions): (event: RunEvent) =>
   };
 }
 
+/** a module's `warnings`, which Ansible's callback prints as [WARNING] lines before the host's own line */
+export function resultWarnings(result: Record<string, unknown>): string[] {
+  return Array.isArray(result.warnings) ? result.warnings.filter((w): w is string => typeof w === 'string') : [];
+}
+
+function withoutWarnings(result: Record<string, unknown>): Record<string, unknown> {
+  const { warnings: _shown, ...rest } = result;
+  return rest;
+}
+
 /** what an ok result shows: debug's message or variable; everything at -v */
 export function showResult(result: Record<string, unknown>, verbosity: number): string | undefined {
   if (verbosity > 0) {
-    const { changed: _c, failed: _f, ...rest } = result;
+    const { changed: _c, failed: _f, warnings: _w, ...rest } = result;
     return Object.keys(rest).length > 0 ? JSON.stringify(rest) : undefined;
   }
   if ('censored' in result) return JSON.stringify({ censored: result.censored });
-  const keys = Object.keys(result).filter((k) => !['changed', 'failed', 'skipped', 'invocation', 'attempts'].includes(k));
+  const keys = Object.keys(result).filter((k) => !['changed', 'failed', 'skipped', 'invocation', 'attempts', 'warnings'].includes(k));
   if (keys.length === 1 && (keys[0] === 'msg' || !['ping', 'ansible_facts', 'cmd', 'rc', 'stdout'].includes(keys[0]!)) && result.results === undefined) {
     return JSON.stringify({ [keys[0]!]: result[keys[0]!] });
   }

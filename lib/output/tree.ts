@@ -8,7 +8,7 @@
 import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { RunEvent } from '../engine/events.js';
 import { formatProblem } from '../source/index.js';
-import { showResult } from './lines.js';
+import { resultWarnings, showResult } from './lines.js';
 import { banner, colorizer, recapLines, summaryLine } from './recap.js';
 import { unifiedDiff } from './diff.js';
 import { printable } from './printable.js';
@@ -131,6 +131,7 @@ export function treeRenderer(options: TreeRendererOptions): TreeRenderer {
         if (!slot) break;
         const item = event.item !== undefined ? ` (item=${printable(typeof event.item === 'string' ? event.item : JSON.stringify(event.item))})` : '';
         const shown = event.status === 'ok' || event.status === 'changed' ? showResult(event.result, options.verbosity ?? 0) : undefined;
+        slot.output.push(...resultWarnings(event.result).map((w) => c.magenta(`[WARNING]: ${printable(w)}`)));
         if (event.item !== undefined) {
           const failure = event.status === 'failed' && event.message ? `: ${printable(event.message)}` : '';
           slot.output.push(`${event.status}${item}${shown ? ` => ${printable(shown)}` : ''}${failure}`);
