@@ -8,6 +8,7 @@ import { isPlainObject, isTemplate } from '../modules/coerce.js';
 import { didYouMean, positionOf, problem, type Problem, type SourcePos } from '../source/index.js';
 import type { NameSink, Templar } from '../template/index.js';
 import { includeVarsSource, localFileCandidates } from './references.js';
+import { taskSearchPath, templateSearchPath } from '../ansible/index.js';
 import { parseYaml } from '../source/index.js';
 import type { Condition, Play, Playbook, RoleInstance, TaskItem } from './types.js';
 
@@ -142,8 +143,9 @@ export function checkTemplates(playbook: Playbook, templar: Templar, defined?: R
         if (kind !== 'templates' || typeof src !== 'string') continue;
         const file = localFileCandidates(src, kind, item.file, item.role?.path, playbook.dir).find((c) => existsSync(c));
         if (file && !checkedFiles.has(file)) {
-          checkedFiles.add(file);
-          problems.push(...templar.checkTemplate(readFileSync(file, 'utf8'), file, sink(maybe)));
+          // its includes are found (and checked) as the template module will look for them
+          const searchPath = templateSearchPath(taskSearchPath(item.role ? [item.role.path] : [], item.file, playbook.dir), playbook.dir, file);
+          problems.push(...templar.checkTemplate(readFileSync(file, 'utf8'), file, sink(maybe), { searchPath, checked: checkedFiles }));
         }
       }
     }
