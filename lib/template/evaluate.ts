@@ -4,7 +4,7 @@
  * Templates are trusted code, as in Ansible: they can read every variable and call the Python-like
  * methods of any value (`x.split()`, `d.update()`). JavaScript members of values are never reachable.
  */
-import { parseTemplate, templateBlocks, TemplateSyntaxError, type Node } from './parse.js';
+import { childNodes, parseTemplate, templateBlocks, TemplateSyntaxError, type Node } from './parse.js';
 import {
   Namespace,
   PyFloat,
@@ -96,7 +96,7 @@ class RenderContext {
   /** the top-level names an `{% import %}` of the template gives (not those starting with `_`, nor imports) */
   readonly exported = new Set<string>();
   constructor(parent: Frame | undefined, vars: Variables | undefined, kind: 'scope' | 'include') {
-    this.frame = new Frame(parent, vars, this, kind);
+    this.frame = new Frame(parent, vars, this, kind === 'include');
   }
 }
 
@@ -146,6 +146,31 @@ class BlockReference extends PyFunction {
 /** How deep templates may include, extend and import one another (Jinja has Python's recursion limit). */
 const MAX_TEMPLATE_DEPTH = 100;
 
+const implicitReads = new WeakMap<Node, ReadonlySet<string>>();
+
+/**
+ * The names of `implicit` a loop's or a macro's body reads (not inside a block), or `loop` for a loop holding a
+ * scoped block. Jinja makes only those locals of the loop or macro, and an include passes on locals only.
+ */
+function hiddenFromIncludes(node: Node, implicit: readonly string[]): ReadonlySet<string> {
+  let read = implicitReads.get(node);
+  if (!read) {
+    const found = new Set<string>();
+    const visit = (n: Node): void => {
+      if (n.typename === 'Symbol' && implicit.includes(String(n.value))) found.add(String(n.value));
+      if (n.typename === 'Block') {
+        if (n.scoped === true && node.typename === 'For') found.add('loop');
+        return;
+      }
+      childNodes(n).forEach(visit);
+    };
+    visit(node.body as Node);
+    implicitReads.set(node, (read = found));
+  }
+  const seen = read;
+  return new Set(implicit.filter((name) => !seen.has(name)));
+}
+
 class Frame {
   private readonly own = new Map<string, unknown>();
   readonly ctx: RenderContext;
@@ -153,22 +178,23 @@ class Frame {
     readonly parent: Frame | undefined,
     private readonly vars?: Variables,
     ctx?: RenderContext,
-    /** a for loop's scope (`loop` is its own), or the top of an included template (the loops around it keep their `loop`) */
-    private readonly kind: 'scope' | 'loop' | 'include' = 'scope',
+    /** the top of an included template (or of one imported with context): what it sees of the frames above */
+    private readonly include = false,
+    /** names of this frame an included template does not see: a loop's `loop`, a macro's `varargs`... its body never reads */
+    private readonly hidden?: ReadonlySet<string>,
   ) {
     this.ctx = ctx ?? parent!.ctx;
   }
 
   lookup(name: string): unknown {
-    // Jinja passes an included template the includer's locals, but not `loop`
     let belowInclude = false;
     for (let f: Frame | undefined = this; f; f = f.parent) {
-      if (f.own.has(name) && !(belowInclude && f.kind === 'loop' && name === 'loop')) return f.own.get(name);
+      if (f.own.has(name) && !(belowInclude && f.hidden?.has(name))) return f.own.get(name);
       if (f.vars) {
         const v = readVariable(f.vars, name);
         if (v !== MISSING) return v;
       }
-      if (f.kind === 'include') belowInclude = true;
+      if (f.include) belowInclude = true;
     }
     return MISSING;
   }
@@ -587,9 +613,10 @@ class Evaluator implements CallContext {
       return;
     }
     const body = (node.body as Node).children as Node[];
+    const hidden = hiddenFromIncludes(node, ['loop']);
     let lastChanged: unknown = MISSING;
     items.forEach((item, i) => {
-      const scope = new Frame(frame, undefined, undefined, 'loop');
+      const scope = new Frame(frame, undefined, undefined, false, hidden);
       const loop: Dict = {
         index: i + 1,
         index0: i,
@@ -652,8 +679,9 @@ class Evaluator implements CallContext {
     }
     const name = String((node.name as Node).value);
     const body = (node.body as Node).children as Node[];
+    const hidden = hiddenFromIncludes(node, ['varargs', 'kwargs', 'caller']);
     return new PyFunction(name, (args, kwargs) => this.within(() => {
-      const scope = new Frame(frame);
+      const scope = new Frame(frame, undefined, undefined, false, hidden);
       const rest = { ...kwargs };
       params.forEach((p, i) => {
         if (i < args.length) scope.set(p.name, args[i]);
@@ -662,7 +690,7 @@ class Evaluator implements CallContext {
         else scope.set(p.name, this.undefinedAt(p.name, `'${p.name}' is undefined: macro '${name}' was called without it`, node));
         delete rest[p.name];
       });
-      scope.set('varargs', args.slice(params.length));
+      scope.set('varargs', tuple(args.slice(params.length)));
       if (Object.prototype.hasOwnProperty.call(rest, 'caller')) {
         scope.set('caller', rest.caller);
         delete rest.caller;
