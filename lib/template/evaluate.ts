@@ -79,6 +79,8 @@ interface TemplateUnit {
   readonly root: Node;
   /** its `{% block %}`s by name */
   readonly blocks: ReadonlyMap<string, Node>;
+  /** what evaluates it, once made (a unit belongs to one render) */
+  evaluator?: Evaluator;
 }
 
 /** A block's definition, with the evaluator of the template that defines it (its errors are placed there). */
@@ -89,14 +91,41 @@ interface BlockDefinition {
 
 /** One render of a template (and of the templates it extends, which share it): Jinja's Context. */
 class RenderContext {
-  /** the template's top-level variables (its top-level `set`s, macros, imports, `self`) over `parent`'s */
+  /** the template's top-level variables (its top-level `set`s, macros, imports) over `parent`'s */
   readonly frame: Frame;
-  /** name → definitions in force, the child-most first: `super()` renders the next one */
-  readonly blocks = new Map<string, BlockDefinition[]>();
+  /** name → definitions in force, the child-most first: `super()` renders the next one (made when a block is defined) */
+  private blocks?: Map<string, BlockDefinition[]>;
   /** the top-level names an `{% import %}` of the template gives (not those starting with `_`, nor imports) */
-  readonly exported = new Set<string>();
-  constructor(parent: Frame | undefined, vars: Variables | undefined, kind: 'scope' | 'include') {
+  private exported?: Set<string>;
+  /** `self`, made when first read */
+  self?: TemplateObject;
+  constructor(
+    /** the name of the template the render is of (`self` shows it) */
+    readonly name: string,
+    parent: Frame | undefined,
+    vars: Variables | undefined,
+    kind: 'scope' | 'include',
+  ) {
     this.frame = new Frame(parent, vars, this, kind === 'include');
+  }
+
+  /** the definitions of block `name` in force (none: empty) */
+  definitions(name: string): readonly BlockDefinition[] {
+    return this.blocks?.get(name) ?? [];
+  }
+
+  /** a definition of block `name` under those in force (a parent template's) */
+  define(name: string, definition: BlockDefinition): void {
+    const stack = (this.blocks ??= new Map()).get(name);
+    if (stack) stack.push(definition);
+    else this.blocks.set(name, [definition]);
+  }
+
+  /** whether a top-level name is exported; `set`: export it (true) or not (false) */
+  exports(name: string, set?: boolean): boolean {
+    if (set === true) (this.exported ??= new Set()).add(name);
+    else if (set === false) this.exported?.delete(name);
+    return this.exported?.has(name) ?? false;
   }
 }
 
@@ -146,29 +175,29 @@ class BlockReference extends PyFunction {
 /** How deep templates may include, extend and import one another (Jinja has Python's recursion limit). */
 const MAX_TEMPLATE_DEPTH = 100;
 
-const implicitReads = new WeakMap<Node, ReadonlySet<string>>();
+const hiddenOf = new WeakMap<Node, ReadonlySet<string>>();
 
 /**
- * The names of `implicit` a loop's or a macro's body reads (not inside a block), or `loop` for a loop holding a
- * scoped block. Jinja makes only those locals of the loop or macro, and an include passes on locals only.
+ * The names of `implicit` a loop's or a macro's body does not read (inside a block does not count; a scoped block
+ * reads a loop's `loop`). Jinja makes only the names read locals of the loop or macro, and an include passes on
+ * locals only.
  */
 function hiddenFromIncludes(node: Node, implicit: readonly string[]): ReadonlySet<string> {
-  let read = implicitReads.get(node);
-  if (!read) {
-    const found = new Set<string>();
-    const visit = (n: Node): void => {
-      if (n.typename === 'Symbol' && implicit.includes(String(n.value))) found.add(String(n.value));
-      if (n.typename === 'Block') {
-        if (n.scoped === true && node.typename === 'For') found.add('loop');
-        return;
-      }
-      childNodes(n).forEach(visit);
-    };
-    visit(node.body as Node);
-    implicitReads.set(node, (read = found));
-  }
-  const seen = read;
-  return new Set(implicit.filter((name) => !seen.has(name)));
+  const known = hiddenOf.get(node);
+  if (known) return known;
+  const read = new Set<string>();
+  const visit = (n: Node): void => {
+    if (n.typename === 'Symbol' && implicit.includes(String(n.value))) read.add(String(n.value));
+    if (n.typename === 'Block') {
+      if (n.scoped === true && node.typename === 'For') read.add('loop');
+      return;
+    }
+    childNodes(n).forEach(visit);
+  };
+  visit(node.body as Node);
+  const hidden = new Set(implicit.filter((name) => !read.has(name)));
+  hiddenOf.set(node, hidden);
+  return hidden;
 }
 
 class Frame {
@@ -287,23 +316,29 @@ export function lookupEnvironment(vars: Variables, host: LookupHost | undefined,
  * (the variables lookups see, the loader, the templates loaded, the recursion guard).
  */
 export class Renderer {
-  readonly lookupFunctions: Readonly<Record<string, PyFunction>>;
-  private readonly loaded = new Map<string, TemplateUnit>();
-  private readonly evaluators = new Map<TemplateUnit, Evaluator>();
+  // made when first needed: most renders are of one template, with no includes nor lookups
+  private lookups?: Readonly<Record<string, PyFunction>>;
+  private loaded?: Map<string, TemplateUnit>;
   /** imported without context: rendered once, as Jinja caches a template's module */
-  private readonly modules = new Map<TemplateUnit, TemplateObject>();
+  private modules?: Map<TemplateUnit, TemplateObject>;
   /** the templates being rendered, outermost first */
   private readonly stack: string[] = [];
 
   constructor(
     private readonly vars: Variables,
-    host?: LookupHost,
+    private readonly host?: LookupHost,
     /** where included templates are found; none: an include fails */
     private readonly loader?: TemplateLoader,
-  ) {
-    const env = lookupEnvironment(vars, host);
-    const call = (query: boolean) => (args: unknown[], kwargs: Dict) => callLookup(args[0], args.slice(1), kwargs, env, query);
-    this.lookupFunctions = { lookup: new PyFunction('lookup', call(false)), query: new PyFunction('query', call(true)), q: new PyFunction('q', call(true)) };
+  ) {}
+
+  /** lookup(), query() and q(), over the render's variables (those of the Templar's template, whatever includes it) */
+  get lookupFunctions(): Readonly<Record<string, PyFunction>> {
+    if (!this.lookups) {
+      const env = lookupEnvironment(this.vars, this.host);
+      const call = (query: boolean) => (args: unknown[], kwargs: Dict) => callLookup(args[0], args.slice(1), kwargs, env, query);
+      this.lookups = { lookup: new PyFunction('lookup', call(false)), query: new PyFunction('query', call(true)), q: new PyFunction('q', call(true)) };
+    }
+    return this.lookups;
   }
 
   /** The Templar's template (named `name` for `self` and messages) rendered to text. */
@@ -319,18 +354,22 @@ export class Renderer {
   }
 
   evaluator(unit: TemplateUnit): Evaluator {
-    let found = this.evaluators.get(unit);
-    if (!found) this.evaluators.set(unit, (found = new Evaluator(this, unit)));
-    return found;
+    return (unit.evaluator ??= new Evaluator(this, unit));
   }
 
   /** a render context for `unit`: its blocks in force, `self` */
   context(unit: TemplateUnit, parent: Frame | undefined, vars: Variables | undefined, kind: 'scope' | 'include'): RenderContext {
-    const ctx = new RenderContext(parent, vars, kind);
-    const evaluator = this.evaluator(unit);
-    for (const [name, node] of unit.blocks) ctx.blocks.set(name, [{ node, evaluator }]);
-    ctx.frame.set('self', new TemplateObject('TemplateReference', unit.name, undefined, (block) => (ctx.blocks.has(block) ? this.blockReference(ctx, block, 0) : undefined)));
+    const ctx = new RenderContext(unit.name, parent, vars, kind);
+    if (unit.blocks.size > 0) {
+      const evaluator = this.evaluator(unit);
+      for (const [name, node] of unit.blocks) ctx.define(name, { node, evaluator });
+    }
     return ctx;
+  }
+
+  /** `self` in `ctx`: its blocks by name (Jinja's TemplateReference, which no variable of the render hides) */
+  templateReference(ctx: RenderContext): TemplateObject {
+    return (ctx.self ??= new TemplateObject('TemplateReference', ctx.name, undefined, (block) => (ctx.definitions(block).length > 0 ? this.blockReference(ctx, block, 0) : undefined)));
   }
 
   /** `unit` rendered in `ctx`, guarded against templates that include (or extend) each other without end */
@@ -348,13 +387,14 @@ export class Renderer {
 
   /** the definition `index` of block `name` in force in `ctx`, rendered; `site`: where a scoped block stands */
   renderBlock(ctx: RenderContext, name: string, index: number, site?: Frame): string {
-    const definition = ctx.blocks.get(name)![index]!;
-    const next = index + 1 < ctx.blocks.get(name)!.length ? this.blockReference(ctx, name, index + 1) : new Undefined('super', `there is no parent block called '${name}'.`, 0, 0);
+    const definitions = ctx.definitions(name);
+    const definition = definitions[index]!;
+    const next = index + 1 < definitions.length ? this.blockReference(ctx, name, index + 1) : new Undefined('super', `there is no parent block called '${name}'.`, 0, 0);
     return definition.evaluator.block(definition.node, ctx, next, site);
   }
 
   private blockReference(ctx: RenderContext, name: string, index: number): BlockReference {
-    const count = ctx.blocks.get(name)!.length;
+    const count = ctx.definitions(name).length;
     return new BlockReference(name, () => this.renderBlock(ctx, name, index), () => (index + 1 < count ? this.blockReference(ctx, name, index + 1) : new Undefined('super', `there is no parent block called '${name}'.`, 0, 0)));
   }
 
@@ -382,7 +422,7 @@ export class Renderer {
   private load(name: string): TemplateUnit | undefined {
     const file = this.loader?.find(name);
     if (file === undefined) return undefined;
-    let unit = this.loaded.get(file);
+    let unit = (this.loaded ??= new Map()).get(file);
     if (unit) return unit;
     let root: Node;
     try {
@@ -398,15 +438,15 @@ export class Renderer {
 
   /** `{% import %}`: the template rendered once, its exported names read from its top level */
   module(unit: TemplateUnit, withContext: Frame | undefined): TemplateObject {
-    const cached = withContext ? undefined : this.modules.get(unit);
+    const cached = withContext ? undefined : this.modules?.get(unit);
     if (cached) return cached;
     const ctx = this.context(unit, withContext, undefined, withContext ? 'include' : 'scope');
     const body = this.renderUnit(unit, ctx);
     const module = new TemplateObject('TemplateModule', unit.name, body, (name) => {
-      const v = ctx.exported.has(name) ? ctx.frame.ownValue(name) : MISSING;
+      const v = ctx.exports(name) ? ctx.frame.ownValue(name) : MISSING;
       return v === MISSING ? undefined : v;
     });
-    if (!withContext) this.modules.set(unit, module);
+    if (!withContext) (this.modules ??= new Map()).set(unit, module);
     return module;
   }
 }
@@ -506,7 +546,7 @@ class Evaluator implements CallContext {
       case 'Macro': {
         const name = String((node.name as Node).value);
         frame.set(name, this.macro(node, frame));
-        if (toplevel && !name.startsWith('_')) frame.ctx.exported.add(name);
+        if (toplevel && !name.startsWith('_')) frame.ctx.exports(name, true);
         return;
       }
       case 'Block':
@@ -523,9 +563,7 @@ class Evaluator implements CallContext {
         render.parent = parent;
         const evaluator = this.renderer.evaluator(parent);
         for (const [name, block] of parent.blocks) {
-          const stack = frame.ctx.blocks.get(name) ?? [];
-          stack.push({ node: block, evaluator });
-          frame.ctx.blocks.set(name, stack);
+          frame.ctx.define(name, { node: block, evaluator });
         }
         return;
       }
@@ -537,7 +575,7 @@ class Evaluator implements CallContext {
         if (target.typename !== 'Symbol') throw new TemplateRuntimeError('import ... as needs a name to import into');
         const name = String(target.value);
         frame.set(name, this.renderer.module(this.renderer.select(this.expr(node.template as Node, frame), false), node.withContext === true ? frame : undefined));
-        if (toplevel) frame.ctx.exported.delete(name);
+        if (toplevel) frame.ctx.exports(name, false);
         return;
       }
       case 'FromImport': {
@@ -547,7 +585,7 @@ class Evaluator implements CallContext {
           const [name, alias] = entry.typename === 'Pair' ? [String((entry.key as Node).value), String((entry.value as Node).value)] : [String(entry.value), String(entry.value)];
           const value = module.attribute(name);
           frame.set(alias, value !== undefined ? value : this.undefinedAt(name, `the template '${unit.name}' (imported on line ${node.lineno + 1}) does not export the requested name '${name}'`, entry));
-          if (toplevel) frame.ctx.exported.delete(alias);
+          if (toplevel) frame.ctx.exports(alias, false);
         }
         return;
       }
@@ -661,7 +699,7 @@ class Evaluator implements CallContext {
       if (target.typename === 'Symbol') {
         const name = String(target.value);
         frame.set(name, values[i]);
-        if (toplevel && !name.startsWith('_')) frame.ctx.exported.add(name);
+        if (toplevel && !name.startsWith('_')) frame.ctx.exports(name, true);
       } else if (target.typename === 'LookupVal' && target.dot) {
         const ns = this.expr(target.target as Node, frame);
         if (!(ns instanceof Namespace)) throw new TemplateRuntimeError(`cannot assign an attribute of ${describe(target.target as Node)}: only a namespace() has assignable attributes`);
@@ -717,6 +755,7 @@ class Evaluator implements CallContext {
         return node.value;
       case 'Symbol': {
         const name = String(node.value);
+        if (name === 'self') return this.renderer.templateReference(frame.ctx);
         const v = frame.lookup(name);
         if (v !== MISSING) return v;
         if (Object.prototype.hasOwnProperty.call(constants, name)) return constants[name];

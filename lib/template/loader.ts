@@ -44,7 +44,8 @@ export class TemplateLoader {
 
 /** The text without its one trailing newline (Jinja's keep_trailing_newline=False). */
 export function withoutTrailingNewline(text: string): string {
-  return text.replace(/(?:\r\n|\r|\n)$/, '');
+  if (text.endsWith('\r\n')) return text.slice(0, -2);
+  return text.endsWith('\n') || text.endsWith('\r') ? text.slice(0, -1) : text;
 }
 
 /**

@@ -103,7 +103,8 @@ export class Templar {
       const renderer = this.renderer(vars, origin, this.options.searchPath);
       if (only && only.typename !== 'TemplateData') return toPlain(renderer.value(only, originName(origin)));
       // as Ansible's do_template: Jinja drops the text's last newline, the newlines the output lacks are added back
-      return restoreTrailingNewlines(text, renderer.render(this.parse(withoutTrailingNewline(text), origin), originName(origin)));
+      const body = withoutTrailingNewline(text);
+      return restoreTrailingNewlines(text, renderer.render(body === text ? root : this.parse(body, origin), originName(origin)));
     });
   }
 
