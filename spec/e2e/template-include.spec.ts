@@ -12,7 +12,7 @@ import { ansibleEnv } from '../modules/ansible.js';
 import { cli } from '../cli/oracle.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'template-include');
-const files = ['site.conf', 'nested.conf', 'by-lookup.conf', 'page.html'];
+const files = ['site.conf', 'nested.conf', 'by-lookup.conf', 'page.html', 'widget.conf'];
 
 function contents(out: string): Record<string, string> {
   return Object.fromEntries(readdirSync(out).sort().map((f) => [f, readFileSync(join(out, f), 'utf8')]));
@@ -55,5 +55,6 @@ describe('template includes, extends and imports: as ansible-playbook renders th
     expect(want['site.conf']).to.contain('# header from the role\n');
     expect(want['nested.conf']).to.contain("found in the template's own directory");
     expect(want['page.html']).to.contain('<title>Welcome | example.org</title>');
+    expect(want['widget.conf']).to.equal('[widget] found in the including role web\n');
   });
 });
