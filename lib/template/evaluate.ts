@@ -64,7 +64,7 @@ export function located(err: TemplateRuntimeError, node: Node): TemplateRuntimeE
 }
 
 /** A template an include, extends or import names that the loader does not find (what `ignore missing` passes over). */
-export class TemplateNotFound extends TemplateRuntimeError {
+class TemplateNotFound extends TemplateRuntimeError {
   override name = 'TemplateNotFound';
 }
 
@@ -171,6 +171,8 @@ class BlockReference extends PyFunction {
     super(name, call);
   }
 }
+
+const NO_BLOCKS: ReadonlyMap<string, Node> = new Map();
 
 /** How deep templates may include, extend and import one another (Jinja has Python's recursion limit). */
 const MAX_TEMPLATE_DEPTH = 100;
@@ -349,7 +351,7 @@ export class Renderer {
 
   /** The value of a lone expression of the Templar's. */
   value(node: Node, name: string): unknown {
-    const unit: TemplateUnit = { name, file: undefined, root: node, blocks: new Map() };
+    const unit: TemplateUnit = { name, file: undefined, root: node, blocks: NO_BLOCKS };
     return this.evaluator(unit).value(node, this.context(unit, undefined, this.vars, 'scope').frame);
   }
 
@@ -387,15 +389,18 @@ export class Renderer {
 
   /** the definition `index` of block `name` in force in `ctx`, rendered; `site`: where a scoped block stands */
   renderBlock(ctx: RenderContext, name: string, index: number, site?: Frame): string {
-    const definitions = ctx.definitions(name);
-    const definition = definitions[index]!;
-    const next = index + 1 < definitions.length ? this.blockReference(ctx, name, index + 1) : new Undefined('super', `there is no parent block called '${name}'.`, 0, 0);
-    return definition.evaluator.block(definition.node, ctx, next, site);
+    const definition = ctx.definitions(name)[index]!;
+    return definition.evaluator.block(definition.node, ctx, this.superOf(ctx, name, index), site);
   }
 
   private blockReference(ctx: RenderContext, name: string, index: number): BlockReference {
-    const count = ctx.definitions(name).length;
-    return new BlockReference(name, () => this.renderBlock(ctx, name, index), () => (index + 1 < count ? this.blockReference(ctx, name, index + 1) : new Undefined('super', `there is no parent block called '${name}'.`, 0, 0)));
+    return new BlockReference(name, () => this.renderBlock(ctx, name, index), () => this.superOf(ctx, name, index));
+  }
+
+  /** `super` in definition `index` of block `name`: the next definition, or an undefined saying there is none */
+  private superOf(ctx: RenderContext, name: string, index: number): unknown {
+    if (index + 1 < ctx.definitions(name).length) return this.blockReference(ctx, name, index + 1);
+    return new Undefined('super', `there is no parent block called '${name}'.`, 0, 0);
   }
 
   /** the template an include names (a list: the first found); `list`: whether a list of names is taken */

@@ -33,7 +33,6 @@ function rootName(node: Node | undefined): string | undefined {
   return n?.typename === 'Symbol' ? String(n.value) : undefined;
 }
 
-
 export function templateNames(root: Node): TemplateNames {
   const bound = new Set(BUILTIN);
   const guarded = new Set<string>();

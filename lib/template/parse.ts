@@ -400,6 +400,8 @@ export function childNodes(node: Node): Node[] {
   return out;
 }
 
+const blocksOf = new WeakMap<Node, ReadonlyMap<string, Node>>();
+
 /**
  * A template's `{% block %}`s by name, nested ones too (what a template extending it may override). Jinja's
  * compile-time errors come from here: a block defined twice, `{% extends %}` inside a loop, macro or block.
@@ -424,7 +426,6 @@ export function templateBlocks(root: Node): ReadonlyMap<string, Node> {
   blocksOf.set(root, blocks);
   return blocks;
 }
-const blocksOf = new WeakMap<Node, ReadonlyMap<string, Node>>();
 
 export interface ParseOptions {
   trimBlocks: boolean;
