@@ -85,13 +85,22 @@ describe('README: the Ansible compatibility section', () => {
       call: '{% macro m() %}{{ caller() }}{% endmacro %}{% call m() %}c{% endcall %}',
       filter: '{% filter upper %}f{% endfilter %}',
       raw: '{% raw %}{{ x }}{% endraw %}',
+      include: "{% include 'part.j2' %}",
+      extends: "{% extends 'base.j2' %}{% block b %}c{% endblock %}",
+      block: '{% block b %}b{% endblock %}',
+      import: "{% import 'macros.j2' as m %}{{ m.m() }}",
     };
+    const dir = mkdtempSync(join(tmpdir(), 'typebook-readme-tags-'));
+    writeFileSync(join(dir, 'part.j2'), 'p');
+    writeFileSync(join(dir, 'base.j2'), '[{% block b %}{% endblock %}]');
+    writeFileSync(join(dir, 'macros.j2'), '{% macro m() %}m{% endmacro %}');
     const tags = listed(supported!, 'Template tags').filter((t) => /^\w+$/.test(t));
     expect(tags).to.not.deep.equal([]);
     for (const tag of tags) {
       expect(body[tag], `a sample of {% ${tag} %}`).to.be.a('string');
-      expect(() => templar.renderTemplate(body[tag]!, 'sample.j2', {}), tag).to.not.throw();
+      expect(() => templar.renderTemplate(body[tag]!, join(dir, 'sample.j2'), {}, [dir]), tag).to.not.throw();
     }
+    rmSync(dir, { recursive: true, force: true });
     for (const tag of listed(unsupported!, 'Template tags')) {
       const word = tag.split(' ')[0]!;
       expect(() => templar.renderTemplate(`{% ${word} x %}{% end${word} %}`, 'sample.j2', { x: 1 }), tag).to.throw();

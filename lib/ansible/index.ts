@@ -3,4 +3,4 @@ export { ansibleBoolean } from './boolean.js';
 export { fnmatch, globToRegExp } from './fnmatch.js';
 export { pythonStringRepr } from './python.js';
 export { shlexSplit } from './shlex.js';
-export { findInSearchPath, searchCandidates, taskSearchPath } from './search-path.js';
+export { findInSearchPath, searchCandidates, taskSearchPath, templateLookupSearchPath, templateSearchPath } from './search-path.js';

@@ -61,3 +61,20 @@ export function searchCandidates(paths: readonly string[], subdir: string, sourc
 export function findInSearchPath(paths: readonly string[], subdir: string, source: string, playbookDir: string): string | undefined {
   return searchCandidates(paths, subdir, source, playbookDir).find((c) => existsSync(c));
 }
+
+/**
+ * The directories `{% include %}`/`{% extends %}`/`{% import %}` search from a template the template module renders
+ * (ansible/plugins/action/template.py): ansible_search_path, the loader's base directory (the playbook's), then the
+ * template's own directory, each as its templates/ subdirectory first, then itself.
+ */
+export function templateSearchPath(ansibleSearchPath: readonly string[], basedir: string, source: string): string[] {
+  return [...ansibleSearchPath, basedir, dirname(source)].flatMap((p) => [join(p, 'templates'), p]);
+}
+
+/**
+ * The same for a template the template lookup renders (ansible/plugins/lookup/template.py): the template's own
+ * directory, then each of ansible_search_path as its templates/ subdirectory first, then itself.
+ */
+export function templateLookupSearchPath(ansibleSearchPath: readonly string[] | undefined, source: string): string[] {
+  return [dirname(source), ...(ansibleSearchPath ?? []).flatMap((p) => [join(p, 'templates'), p])];
+}

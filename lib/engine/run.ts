@@ -122,8 +122,9 @@ export interface ValidatedRun {
  */
 export async function validateRun(options: Pick<RunPlaybookOptions, 'playbook' | 'inventory' | 'rolesPath' | 'limit' | 'extraVars'>): Promise<ValidatedRun> {
   const warnings: Problem[] = [];
-  const templar = new Templar({ onWarning: (p) => warnings.push(p) });
   const [inv, loaded] = await Promise.all([loadInventory(options.inventory ?? []), loadPlaybook(options.playbook, { ...(options.rolesPath ? { rolesPath: options.rolesPath } : {}) })]);
+  // a string's `{% include %}` finds templates where Ansible's default loader does: in the playbook's directory
+  const templar = new Templar({ onWarning: (p) => warnings.push(p), searchPath: [loaded.playbook.dir] });
   const problems = [...inv.problems, ...loaded.problems];
   const playDir = await loadVarsDir(loaded.playbook.dir, { groups: inv.inventory.groups.keys(), hosts: inv.inventory.hosts.keys() }, problems);
   const extraVars = options.extraVars ?? {};

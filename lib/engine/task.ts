@@ -15,7 +15,7 @@ import type { Condition, IncludeRole, IncludeTasks, InheritedKeywords, RoleInsta
 import { formatProblem, positionOf, type SourcePos } from '../source/index.js';
 import { TemplateError, type Templar } from '../template/index.js';
 import type { HostStatus } from './events.js';
-import { ansibleBoolean, taskSearchPath } from '../ansible/index.js';
+import { ansibleBoolean, taskSearchPath, templateSearchPath } from '../ansible/index.js';
 import { becomeFromSettings, settingsFromVars, type ConnectionSettings } from '../connection/index.js';
 import { hostname } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
@@ -337,6 +337,7 @@ export class TaskRunner {
     const check = keywords.check_mode !== undefined ? flag(templar, keywords.check_mode, vars, task.pos) : this.env.check;
     const diff = keywords.diff !== undefined ? flag(templar, keywords.diff, vars, task.pos) : this.env.diff;
     const environment = this.environment(keywords.environment, vars, task.pos);
+    const searchPath = Array.isArray(vars.ansible_search_path) ? vars.ansible_search_path.map(String) : taskSearchPath(task.role ? [task.role.path] : [], task.file, this.env.playbookDir);
     const ctx: ModuleContext = {
       host,
       connection,
@@ -347,7 +348,7 @@ export class TaskRunner {
       vars,
       verbosity: this.env.verbosity,
       signal: this.env.signal,
-      renderTemplateFile: async (path) => templar.renderTemplate(await readFile(path, 'utf8'), path, withOverlay(vars, templateVars(path))),
+      renderTemplateFile: async (path) => templar.renderTemplate(await readFile(path, 'utf8'), path, withOverlay(vars, templateVars(path)), templateSearchPath(searchPath, this.env.playbookDir, path)),
       findFile: (kind, src) => {
         const candidates = localFileCandidates(src, kind, task.file, task.role?.path, this.env.playbookDir);
         return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
@@ -356,7 +357,7 @@ export class TaskRunner {
       source: {
         file: task.file,
         ...(task.role ? { rolePath: task.role.path } : {}),
-        searchPath: Array.isArray(vars.ansible_search_path) ? vars.ansible_search_path.map(String) : taskSearchPath(task.role ? [task.role.path] : [], task.file, this.env.playbookDir),
+        searchPath,
         playbookDir: this.env.playbookDir,
       },
     };

@@ -59,7 +59,7 @@ export interface ModuleContext {
   readonly environment: Readonly<Record<string, string>>;
   /** the task's variables, templated on access */
   readonly vars: Readonly<Record<string, unknown>>;
-  /** renders a Jinja2 template file (template module) with the task's variables */
+  /** renders a Jinja2 template file (template module) with the task's variables, its includes found as Ansible's template action finds them */
   renderTemplateFile(path: string): Promise<string>;
   /** a local path for a role/playbook relative `src` (files/ or templates/ searched as Ansible does) */
   findFile(kind: 'files' | 'templates', src: string): string;

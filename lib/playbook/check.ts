@@ -8,6 +8,7 @@ import { isPlainObject, isTemplate } from '../modules/coerce.js';
 import { didYouMean, positionOf, problem, type Problem, type SourcePos } from '../source/index.js';
 import type { NameSink, Templar } from '../template/index.js';
 import { includeVarsSource, localFileCandidates } from './references.js';
+import { taskSearchPath, templateSearchPath } from '../ansible/index.js';
 import { parseYaml } from '../source/index.js';
 import type { Condition, Play, Playbook, RoleInstance, TaskItem } from './types.js';
 
@@ -78,7 +79,8 @@ export function checkTemplates(playbook: Playbook, templar: Templar, defined?: R
     strings(r.vars, r.pos, true);
     strings(r.params, r.pos, true);
   };
-  const items = (list: readonly TaskItem[], conditional: boolean): void => {
+  // `roles`: the roles the items are in, outermost first, as the engine nests them (ansible_search_path's)
+  const items = (list: readonly TaskItem[], conditional: boolean, roles: readonly RoleInstance[] = []): void => {
     for (const item of list) {
       role(item.role);
       define(item.vars);
@@ -87,15 +89,16 @@ export function checkTemplates(playbook: Playbook, templar: Templar, defined?: R
       conditions(when, written(item.keywords, 'when', item.pos), conditional);
       const maybe = conditional || when.length > 0;
       if (item.kind === 'block') {
-        items(item.block, maybe);
-        items(item.rescue, true);
-        items(item.always, maybe);
+        const inner = item.origin === 'role' && item.role ? [...roles, item.role] : roles;
+        items(item.block, maybe, inner);
+        items(item.rescue, true, inner);
+        items(item.always, maybe, inner);
         continue;
       }
       if (item.kind === 'include_tasks' || item.kind === 'include_role') {
         const loaded = item.kind === 'include_tasks' ? item.loaded : item.loaded?.tasks;
         if (item.kind === 'include_role') role(item.loaded?.instance);
-        if (loaded) items(loaded, maybe);
+        if (loaded) items(loaded, maybe, roles);
         else dynamic = true;
         continue;
       }
@@ -143,8 +146,10 @@ export function checkTemplates(playbook: Playbook, templar: Templar, defined?: R
         if (kind !== 'templates' || typeof src !== 'string') continue;
         const file = localFileCandidates(src, kind, item.file, item.role?.path, playbook.dir).find((c) => existsSync(c));
         if (file && !checkedFiles.has(file)) {
-          checkedFiles.add(file);
-          problems.push(...templar.checkTemplate(readFileSync(file, 'utf8'), file, sink(maybe)));
+          // its includes are found (and checked) as the template module will look for them
+          const chain = item.role && roles.at(-1) !== item.role ? [...roles, item.role] : roles;
+          const searchPath = templateSearchPath(taskSearchPath(chain.map((r) => r.path), item.file, playbook.dir), playbook.dir, file);
+          problems.push(...templar.checkTemplate(readFileSync(file, 'utf8'), file, sink(maybe), { searchPath, checked: checkedFiles }));
         }
       }
     }

@@ -9,7 +9,7 @@ import { opendirSync, readFileSync, statSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
-import { ansibleBoolean, fnmatch, findInSearchPath } from '../ansible/index.js';
+import { ansibleBoolean, fnmatch, findInSearchPath, templateLookupSearchPath } from '../ansible/index.js';
 import { parseKeyValue } from '../playbook/kv.js';
 import { Undefined, TemplateRuntimeError, UndefinedError, defineKey, entries, failIfUndefined, hasKey, isDict, percentFormat, repr, str, tuple, type Dict } from './python.js';
 import { pythonRegex } from './regex.js';
@@ -18,8 +18,8 @@ import { pythonRegex } from './regex.js';
 export interface LookupEnvironment {
   /** every variable, readable by name and listable (varnames) */
   readonly vars: Dict;
-  /** a template file's text rendered with the variables and `extra` over them (the template lookup) */
-  renderTemplate(text: string, file: string, extra: Dict): string;
+  /** a template file's text rendered with the variables and `extra` over them, its includes found along `searchPath` (the template lookup) */
+  renderTemplate(text: string, file: string, extra: Dict, searchPath: readonly string[]): string;
   /** the subdir first_found looks in: 'files', or 'vars'/'templates' when a with_first_found loops an include_vars/template task */
   readonly subdir?: string;
   /** errors='warn', and the file lookups' "Unable to find" */
@@ -318,7 +318,8 @@ export const lookups: Readonly<Record<string, LookupDefinition>> = {
         if (!found) throw new LookupFailure(`the template file ${str(term)} could not be found for the lookup`);
         // generate_ansible_template_vars: what the template module adds too
         const added: Dict = { template_host: hostname(), template_path: resolve(found), template_fullpath: resolve(found), template_destpath: null, template_run_date: new Date().toISOString(), ansible_managed: 'Ansible managed' };
-        return env.renderTemplate(readFileSync(found, 'utf8'), found, { ...added, ...extra });
+        const paths = env.vars.ansible_search_path;
+        return env.renderTemplate(readFileSync(found, 'utf8'), found, { ...added, ...extra }, templateLookupSearchPath(Array.isArray(paths) ? paths.map(String) : undefined, found));
       });
     },
   },

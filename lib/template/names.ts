@@ -4,7 +4,7 @@
  * `for`, a macro's parameters) is never reported, nor one it guards anywhere (`x is defined`, `x | default`).
  */
 import { canonicalName } from './evaluate.js';
-import type { Node } from './parse.js';
+import { childNodes, type Node } from './parse.js';
 
 export interface NameUse {
   name: string;
@@ -18,26 +18,19 @@ export interface TemplateNames {
   reads: NameUse[];
   /** names tested with `is defined`/`is undefined` or given a `default` */
   guarded: Set<string>;
+  /** names the template binds (`set`, `for`, macros and their parameters, imports) */
+  bound: Set<string>;
 }
 
 const GUARD_TESTS = new Set(['defined', 'undefined']);
 const GUARD_FILTERS = new Set(['default', 'd']);
 /** names every template has: Jinja's constants and the loop/macro names it binds itself */
-const BUILTIN = new Set(['True', 'False', 'None', 'true', 'false', 'none', 'loop', 'varargs', 'kwargs', 'caller']);
+const BUILTIN = new Set(['True', 'False', 'None', 'true', 'false', 'none', 'loop', 'varargs', 'kwargs', 'caller', 'self', 'super']);
 
 function rootName(node: Node | undefined): string | undefined {
   let n = node;
   while (n && (n.typename === 'LookupVal' || n.typename === 'FunCall')) n = (n.typename === 'LookupVal' ? n.target : n.name) as Node;
   return n?.typename === 'Symbol' ? String(n.value) : undefined;
-}
-
-function children(node: Node): Node[] {
-  const out: Node[] = [];
-  for (const field of (node as unknown as { fields: string[] }).fields) {
-    const value = node[field];
-    for (const child of Array.isArray(value) ? value : [value]) if (child && typeof child === 'object' && 'typename' in child) out.push(child as Node);
-  }
-  return out;
 }
 
 export function templateNames(root: Node): TemplateNames {
@@ -93,6 +86,18 @@ export function templateNames(root: Node): TemplateNames {
         if (node.value) visit(node.value as Node);
         if (node.body) visit(node.body as Node);
         return;
+      case 'Block':
+        // its name is no variable
+        visit(node.body as Node);
+        return;
+      case 'Import':
+        bind(node.target as Node);
+        visit(node.template as Node);
+        return;
+      case 'FromImport':
+        for (const entry of (node.names as Node).children as Node[]) bound.add(String(entry.typename === 'Pair' ? (entry.value as Node).value : entry.value));
+        visit(node.template as Node);
+        return;
       case 'Macro':
         bound.add(String((node.name as Node).value));
         for (const arg of (node.args as Node).children as Node[]) {
@@ -106,8 +111,8 @@ export function templateNames(root: Node): TemplateNames {
         visit(node.body as Node);
         return;
     }
-    children(node).forEach(visit);
+    childNodes(node).forEach(visit);
   };
   visit(root);
-  return { reads: reads.filter((r) => !bound.has(r.name)), guarded };
+  return { reads: reads.filter((r) => !bound.has(r.name)), guarded, bound };
 }

@@ -67,6 +67,9 @@ interface Parser {
   parseAsRoot(): Node;
   parseExpression(): Node;
   parseRaw(): Node;
+  parseInclude(): Node;
+  parseBlock(): Node;
+  parseUntilBlocks(...names: string[]): Node;
   advanceAfterBlockEnd(name?: string): Token;
   dropLeadingWhitespace: boolean;
 }
@@ -248,6 +251,42 @@ function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): 
     return makeNode('Output', begun.lineno, begun.colno, [makeNode('TemplateData', begun.lineno, begun.colno, body)]);
   };
 
+  // Jinja's `{% include name [ignore missing] [with context|without context] %}` (nunjucks knows no context clause)
+  p.parseInclude = function (): Node {
+    const tag = this.nextToken()!;
+    const node = makeNode('Include', tag.lineno, tag.colno, this.parseExpression(), false);
+    if (this.skipSymbol('ignore')) {
+      if (!this.skipSymbol('missing')) this.fail("expected 'missing' after 'ignore'", tag.lineno, tag.colno);
+      node.ignoreMissing = true;
+    }
+    node.withContext = parseContextClause(this, true);
+    this.advanceAfterBlockEnd(tag.value);
+    return node;
+  };
+
+  // Jinja's `{% block name [scoped] [required] %} ... {% endblock [name] %}`
+  p.parseBlock = function (): Node {
+    const tag = this.nextToken()!;
+    const name = this.nextToken();
+    if (!name || name.type !== T.symbol) throw new TemplateSyntaxError('expected a block name', tag.lineno + 1, tag.colno + 1);
+    const node = makeNode('Block', tag.lineno, tag.colno, makeNode('Symbol', name.lineno, name.colno, name.value), null);
+    for (let more = true; more; ) {
+      if (this.skipSymbol('scoped')) node.scoped = true;
+      else if (this.skipSymbol('required')) node.required = true;
+      else more = false;
+    }
+    this.advanceAfterBlockEnd(tag.value);
+    node.body = this.parseUntilBlocks('endblock');
+    this.skipSymbol('endblock');
+    const end = this.peekToken();
+    if (end?.type === T.symbol) {
+      if (end.value !== name.value) this.fail(`'{% endblock ${end.value} %}' closes block '${name.value}'`, end.lineno, end.colno);
+      this.nextToken();
+    }
+    this.advanceAfterBlockEnd('endblock');
+    return node;
+  };
+
   p.parseAggregate = function (): Node | null {
     commaBeforeParen = false;
     const node = base.parseAggregate.call(this);
@@ -341,6 +380,53 @@ function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): 
   p.parseConcat = binaryLevel({ '+': 'Add', '-': 'Sub' }, concat, T.operator);
 }
 
+/** `with context` (true), `without context` (false), or `dflt` when the tag says neither */
+function parseContextClause(p: Parser, dflt: boolean): boolean {
+  const tok = p.peekToken();
+  if (tok?.type !== T.symbol || (tok.value !== 'with' && tok.value !== 'without')) return dflt;
+  p.nextToken();
+  if (!p.skipSymbol('context')) p.fail(`expected 'context' after '${tok.value}'`, tok.lineno, tok.colno);
+  return tok.value === 'with';
+}
+
+/** The nodes directly under a node (its fields that hold nodes; a `{% set %}` block's body, which is none). */
+export function childNodes(node: Node): Node[] {
+  const out: Node[] = [];
+  const fields = (node as unknown as { fields: string[] }).fields;
+  for (const field of node.typename === 'Set' ? [...fields, 'body'] : fields) {
+    const value = node[field];
+    for (const child of Array.isArray(value) ? value : [value]) if (child && typeof child === 'object' && 'typename' in child) out.push(child as Node);
+  }
+  return out;
+}
+
+const blocksOf = new WeakMap<Node, ReadonlyMap<string, Node>>();
+
+/**
+ * A template's `{% block %}`s by name, nested ones too (what a template extending it may override). Jinja's
+ * compile-time errors come from here: a block defined twice, `{% extends %}` inside a loop, macro or block.
+ */
+export function templateBlocks(root: Node): ReadonlyMap<string, Node> {
+  const known = blocksOf.get(root);
+  if (known) return known;
+  const blocks = new Map<string, Node>();
+  const visit = (node: Node, toplevel: boolean): void => {
+    if (node.typename === 'Block') {
+      const name = String((node.name as Node).value);
+      if (blocks.has(name)) throw new TemplateSyntaxError(`block '${name}' defined twice`, node.lineno + 1, node.colno + 1);
+      blocks.set(name, node);
+    } else if (node.typename === 'Extends' && !toplevel) {
+      throw new TemplateSyntaxError('cannot use extend from a non top-level scope', node.lineno + 1, node.colno + 1);
+    }
+    // an `if` at the top level keeps it (Jinja's soft frame); every other tag opens a scope of its own
+    const keeps = toplevel && (node.typename === 'If' || node.typename === 'NodeList' || node.typename === 'Root');
+    for (const child of childNodes(node)) visit(child, keeps);
+  };
+  visit(root, true);
+  blocksOf.set(root, blocks);
+  return blocks;
+}
+
 export interface ParseOptions {
   trimBlocks: boolean;
 }
@@ -377,6 +463,7 @@ export function parseTemplate(text: string, options: ParseOptions = { trimBlocks
   } catch (err) {
     throw toSyntaxError(err, tokens);
   }
+  templateBlocks(root);
   if (cache.size >= cacheLimit) cache.delete(cache.keys().next().value!);
   cache.set(key, root);
   return root;

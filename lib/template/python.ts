@@ -28,6 +28,8 @@ export class Undefined {
     readonly message: string,
     readonly line: number,
     readonly col: number,
+    /** the template file `line` and `col` are in, when not the one the Templar renders (an included one) */
+    readonly file?: string,
   ) {}
 }
 
@@ -43,6 +45,23 @@ export class PyFunction {
   constructor(
     readonly name: string,
     readonly call: (args: unknown[], kwargs: Record<string, unknown>) => unknown,
+  ) {}
+}
+
+/**
+ * What Jinja gives a template of the templates around it: an imported template (`{% import %}`: its macros and
+ * top-level variables), `self` (its blocks). Read by attribute; printed as Jinja prints it.
+ */
+export class TemplateObject {
+  constructor(
+    /** Python's type name, for repr() and type_debug */
+    readonly kind: string,
+    /** the template's name */
+    readonly name: string,
+    /** what `{{ x }}` prints: an imported template's rendered body; repr() when undefined */
+    readonly text: string | undefined,
+    /** an attribute's value, or undefined when it has none */
+    readonly attribute: (name: string) => unknown,
   ) {}
 }
 
@@ -67,7 +86,7 @@ export function failIfUndefined(v: unknown): void {
 export type Dict = Record<string, unknown>;
 
 export function isDict(v: unknown): v is Dict {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat) && !(v instanceof Undefined) && !(v instanceof PyFunction) && !(v instanceof Namespace) && !(v instanceof RegExp);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof PyFloat) && !(v instanceof Undefined) && !(v instanceof PyFunction) && !(v instanceof Namespace) && !(v instanceof RegExp) && !(v instanceof TemplateObject);
 }
 export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
@@ -142,6 +161,7 @@ export function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'list';
   if (v instanceof PyFunction) return 'function';
   if (v instanceof Namespace) return 'Namespace';
+  if (v instanceof TemplateObject) return v.kind;
   if (v instanceof Undefined) return 'Undefined';
   return 'dict';
 }
@@ -191,6 +211,7 @@ export function repr(v: unknown): string {
     return `[${items.join(', ')}]`;
   }
   if (isDict(v)) return `{${entries(v).map(([k, x]) => `${strRepr(k)}: ${repr(x)}`).join(', ')}}`;
+  if (v instanceof TemplateObject) return `<${v.kind} ${strRepr(v.name)}>`;
   return str(v);
 }
 
@@ -206,6 +227,7 @@ export function str(v: unknown): string {
   if (v instanceof PyFloat) return floatRepr(v.value);
   if (v instanceof PyFunction) return `<function ${v.name}>`;
   if (v instanceof Namespace) return `<Namespace ${repr(v.attrs)}>`;
+  if (v instanceof TemplateObject) return v.text ?? repr(v);
   if (v instanceof RegExp) return `re.compile(${strRepr(v.source)})`;
   return repr(v);
 }

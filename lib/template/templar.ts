@@ -7,10 +7,11 @@
  * templates from the playbook's authors.
  */
 import { didYouMean, positionOf, problem, rememberPosition, sortProblems, type Problem, type SourcePos } from '../source/index.js';
-import { Evaluator, canonicalName, lookupEnvironment, unsupportedTags, type LookupHost, type Variables } from './evaluate.js';
+import { Renderer, canonicalName, lookupEnvironment, unsupportedTags, type ErrorPlace, type LookupHost, type Variables } from './evaluate.js';
 import { filters } from './filters.js';
+import { TemplateLoader, restoreTrailingNewlines, withoutTrailingNewline } from './loader.js';
 import { templateNames } from './names.js';
-import { parseTemplate, TemplateSyntaxError, type Node } from './parse.js';
+import { childNodes, parseTemplate, TemplateSyntaxError, type Node } from './parse.js';
 import { TemplateRuntimeError, UndefinedError, isDict, toPlain, truthy } from './python.js';
 import { asAnsibleData } from './literal.js';
 import { tests } from './tests.js';
@@ -73,6 +74,23 @@ function wrapExpression(expr: string): string {
 export interface TemplarOptions {
   /** warnings, such as `when: "{{ x }}"` (Ansible warns about templating delimiters in conditions) */
   onWarning?: (warning: Problem) => void;
+  /**
+   * where `{% include %}` in a string or a bare expression finds templates (Ansible's: the loader's base directory,
+   * the playbook's), and in a template file given no search path of its own
+   */
+  searchPath?: readonly string[];
+}
+
+/** How a template file is checked: the search path its includes are found along, the files already checked. */
+export interface TemplateCheckOptions {
+  searchPath?: readonly string[];
+  /** files checked before (by a check of another template): not checked, nor reported, again; the ones checked are added */
+  checked?: Set<string>;
+}
+
+/** what the Templar names its own template in messages and `self` */
+function originName(origin: Origin): string {
+  return origin.kind === 'file' ? origin.file : (origin.where?.file ?? '<template>');
 }
 
 export class Templar {
@@ -95,26 +113,33 @@ export class Templar {
     const children = root.children as Node[];
     const only = children.length === 1 && children[0]!.typename === 'Output' ? ((children[0]!.children as Node[]).length === 1 ? (children[0]!.children as Node[])[0] : undefined) : undefined;
     return this.run(origin, () => {
-      const evaluator = new Evaluator(vars, this.lookupHost(origin));
-      if (!only || only.typename === 'TemplateData') return asAnsibleData(evaluator.render(root));
-      const value = evaluator.value(only);
+      const renderer = this.renderer(vars, origin, this.options.searchPath);
+      if (!only || only.typename === 'TemplateData') {
+        // as Ansible's do_template: Jinja drops the text's last newline, the newlines the output lacks are added back
+        const body = withoutTrailingNewline(text);
+        return asAnsibleData(restoreTrailingNewlines(text, renderer.render(body === text ? root : this.parse(body, origin), originName(origin))));
+      }
+      const value = renderer.value(only, originName(origin));
       // Ansible's STRING_TYPE_FILTERS: the text of `{{ x | to_json }}` stays text
       return only.typename === 'Filter' && STRING_TYPE_FILTERS.has(String((only.name as Node).value)) ? toPlain(value) : asAnsibleData(value);
     });
   }
 
-  /** A template file's text, as the template module renders it. */
-  renderTemplate(text: string, file: string, vars: Variables): string {
+  /**
+   * A template file's text, as the template module renders it; `searchPath`: where its `{% include %}`s and
+   * `{% extends %}`s find templates (lib/ansible's templateSearchPath), else the Templar's.
+   */
+  renderTemplate(text: string, file: string, vars: Variables, searchPath?: readonly string[]): string {
     const origin: Origin = { kind: 'file', file };
-    const root = this.parse(text, origin);
-    return this.run(origin, () => new Evaluator(vars, this.lookupHost(origin)).render(root));
+    const root = this.parse(withoutTrailingNewline(text), origin);
+    return this.run(origin, () => restoreTrailingNewlines(text, this.renderer(vars, origin, searchPath ?? this.options.searchPath).render(root, file)));
   }
 
   /** A bare expression (`when:`, `that:`, `until:`), to its value. */
   evaluate(expr: string, vars: Variables, where?: SourcePos): unknown {
     const origin: Origin = { kind: 'string', where, offset: exprPrefix.length };
     const node = this.expression(expr, origin);
-    return this.run(origin, () => toPlain(new Evaluator(vars, this.lookupHost(origin)).value(node)));
+    return this.run(origin, () => toPlain(this.renderer(vars, origin, this.options.searchPath).value(node, originName(origin))));
   }
 
   /** A condition, Python-truthy; a list means all of them. */
@@ -129,7 +154,7 @@ export class Templar {
     }
     const origin: Origin = { kind: 'string', where, offset: exprPrefix.length };
     const node = this.expression(cond, origin);
-    return this.run(origin, () => truthy(new Evaluator(vars, this.lookupHost(origin)).value(node)));
+    return this.run(origin, () => truthy(this.renderer(vars, origin, this.options.searchPath).value(node, originName(origin))));
   }
 
   /**
@@ -164,25 +189,29 @@ export class Templar {
     return value;
   }
 
-  /** Syntax errors and unknown filters/tests of a template file, without rendering it. */
-  checkTemplate(text: string, file: string, names?: NameSink): Problem[] {
-    return this.check(() => this.parse(text, { kind: 'file', file }), { kind: 'file', file }, names);
+  /**
+   * Syntax errors and unknown filters/tests of a template file, without rendering it, and of the templates it
+   * includes, extends or imports by a literal name (found along `searchPath`; one not found is an error).
+   */
+  checkTemplate(text: string, file: string, names?: NameSink, options: TemplateCheckOptions = {}): Problem[] {
+    const origin: Origin = { kind: 'file', file };
+    return this.check(() => this.parse(withoutTrailingNewline(text), origin), origin, names, { ...options, searchPath: options.searchPath ?? this.options.searchPath });
   }
 
   /** The same for a string from YAML at `where` (nothing to check without `{{`/`{%`). */
   checkString(text: string, where: SourcePos, names?: NameSink): Problem[] {
     if (!hasTemplate(text)) return [];
     const origin: Origin = { kind: 'string', where, offset: 0 };
-    return this.check(() => this.parse(text, origin), origin, names);
+    return this.check(() => this.parse(text, origin), origin, names, this.options.searchPath ? { searchPath: this.options.searchPath } : {});
   }
 
   /** The same for a bare expression (`when:`, `that:`...). */
   checkExpression(expr: string, where: SourcePos, names?: NameSink): Problem[] {
     const origin: Origin = { kind: 'string', where, offset: exprPrefix.length };
-    return this.check(() => this.expression(expr, origin), origin, names);
+    return this.check(() => this.expression(expr, origin), origin, names, {});
   }
 
-  private check(parse: () => Node, origin: Origin, names?: NameSink): Problem[] {
+  private check(parse: () => Node, origin: Origin, names: NameSink | undefined, options: TemplateCheckOptions): Problem[] {
     let root: Node;
     try {
       root = parse();
@@ -190,53 +219,57 @@ export class Templar {
       if (err instanceof TemplateError) return [err.toProblem()];
       throw err;
     }
-    if (names) {
-      const found = templateNames(root);
-      names(found.reads.map((r) => ({ name: r.name, pos: place(origin, r.line, r.col) })), found.guarded);
-    }
     const problems: Problem[] = [];
-    walk(root, (node) => {
-      const at = (n: Node): SourcePos => place(origin, n.lineno + 1, n.colno + 1);
-      const name = (n: Node): string => String((n.name as Node).value);
-      const literalArg = (i: number): Node | undefined => {
-        const arg = ((node.args as Node).children as Node[])[i];
-        return arg?.typename === 'Literal' && typeof arg.value === 'string' ? arg : undefined;
-      };
-      const checkName = (kind: 'filter' | 'test', value: string, n: Node): void => {
-        const registry: object = kind === 'filter' ? filters : tests;
-        if (Object.prototype.hasOwnProperty.call(registry, canonicalName(value))) return;
-        const hint = didYouMean(value, Object.keys(registry));
-        problems.push(problem(at(n), `unknown ${kind} '${value}'`, hint ? { hint } : {}));
-      };
-      if (node.typename === 'Filter') {
-        const filterName = name(node);
-        checkName('filter', filterName, node);
-        const canonical = canonicalName(filterName);
-        const testArg = canonical === 'select' || canonical === 'reject' ? literalArg(1) : canonical === 'selectattr' || canonical === 'rejectattr' ? literalArg(2) : undefined;
-        if (testArg) checkName('test', testArg.value as string, testArg);
-        const filterArg = canonical === 'map' ? literalArg(1) : undefined;
-        if (filterArg) checkName('filter', filterArg.value as string, filterArg);
-      } else if (node.typename === 'Is') {
-        checkName('test', name(node.right as Node), node.right as Node);
-      } else if (node.typename === 'FunCall' && (node.name as Node).typename === 'Symbol' && LOOKUP_CALLS.has(String((node.name as Node).value))) {
-        // lookup('name', ...): a name no lookup has fails on every render
-        const lookup = literalArg(0);
-        if (lookup && !findLookup(lookup.value as string)) {
-          const hint = didYouMean(lookup.value as string, lookupNames());
-          problems.push(problem(at(lookup), `unknown lookup '${String(lookup.value)}'`, hint ? { hint } : {}));
+    // the template and those it names, each checked once: `family` grows as they are found
+    const family: { root: Node; origin: Origin }[] = [{ root, origin }];
+    const loader = options.searchPath ? new TemplateLoader(options.searchPath) : undefined;
+    const checked = options.checked ?? new Set<string>();
+    if (origin.kind === 'file') checked.add(origin.file);
+    for (let i = 0; i < family.length; i++) {
+      const member = family[i]!;
+      problems.push(...nodeProblems(member.root, member.origin));
+      // without a search path, where a name leads is known only when rendering
+      if (!loader) continue;
+      for (const ref of templateReferences(member.root)) {
+        const found = ref.names.map((n) => loader.find(n)).find((f) => f !== undefined);
+        if (found === undefined) {
+          if (!ref.ignoreMissing) {
+            const what = ref.names.length === 1 ? `template '${ref.names[0]!}' not found` : `none of the templates ${ref.names.map((n) => `'${n}'`).join(', ')} found`;
+            problems.push(problem(place(member.origin, ref.node.lineno + 1, ref.node.colno + 1), `${ref.node.typename === 'Include' ? 'included ' : ''}${what}`, { expected: loader.searchPath.length ? `a file under one of ${[...new Set(loader.searchPath)].join(', ')}` : 'a template search path' }));
+          }
+          continue;
         }
-      } else if (node.typename in unsupportedTags) {
-        problems.push(problem(at(node), `'${unsupportedTags[node.typename]}' is not supported in typebook templates`));
+        if (checked.has(found)) continue;
+        checked.add(found);
+        const at: Origin = { kind: 'file', file: found };
+        try {
+          family.push({ root: parseTemplate(loader.read(found)), origin: at });
+        } catch (err) {
+          if (!(err instanceof TemplateSyntaxError)) throw err;
+          problems.push(problem(place(at, err.line, err.col), `template syntax error: ${err.message}`));
+        }
       }
-    });
+    }
+    if (names) {
+      // a name one of them binds counts as bound in all: an included template reads its includer's loop variables
+      const found = family.map((m) => ({ ...templateNames(m.root), origin: m.origin }));
+      const bound = new Set(found.flatMap((f) => [...f.bound]));
+      const guarded = new Set(found.flatMap((f) => [...f.guarded]));
+      names(found.flatMap((f) => f.reads.filter((r) => !bound.has(r.name)).map((r) => ({ name: r.name, pos: place(f.origin, r.line, r.col) }))), guarded);
+    }
     return sortProblems(problems);
+  }
+
+  /** a render of a template at `origin`: its lookups, its includes found along `searchPath` */
+  private renderer(vars: Variables, origin: Origin, searchPath: readonly string[] | undefined): Renderer {
+    return new Renderer(vars, this.lookupHost(origin), searchPath ? new TemplateLoader(searchPath) : undefined);
   }
 
   /** what lookups called from a template at `origin` render with and warn through */
   private lookupHost(origin: Origin): LookupHost {
     const at = origin.kind === 'file' ? { file: origin.file, line: 1, col: 1 } : origin.where;
     return {
-      renderTemplate: (text, file, vars) => this.renderTemplate(text, file, vars),
+      renderTemplate: (text, file, vars, searchPath) => this.renderTemplate(text, file, vars, searchPath),
       warn: (message) => this.options.onWarning?.(problem(at, message, { severity: 'warning' })),
     };
   }
@@ -264,32 +297,84 @@ export class Templar {
     try {
       return body();
     } catch (err) {
+      if (!(err instanceof TemplateRuntimeError)) throw err;
+      const e = err as TemplateRuntimeError & ErrorPlace;
+      // a place in an included template's file, or in the Templar's own template
+      const at = (file: string | null | undefined, line: number, col: number): SourcePos => (typeof file === 'string' ? place({ kind: 'file', file }, line, col) : place(origin, line, col));
+      // the include tags the failing template was rendered from, the innermost first (a few: recursion has many)
+      const sites = (e.includedFrom ?? []).map((site) => {
+        const p = at(site.file ?? null, site.line, site.col);
+        return `${p.file}:${p.line}:${p.col}`;
+      });
+      const trail = sites.length === 0 ? '' : ` (included from ${sites.slice(0, 3).join(', from ')}${sites.length > 3 ? `, and ${sites.length - 3} more` : ''})`;
       if (err instanceof UndefinedError) {
         const u = err.undef;
-        const e = err as TemplateRuntimeError & { line?: number; col?: number };
-        const line = u.line > 0 ? u.line : (e.line ?? 1);
-        const col = u.line > 0 ? u.col : (e.col ?? 1);
-        throw new TemplateError(u.message, place(origin, line, col), u.name);
+        const pos = u.line > 0 ? at(u.file ?? null, u.line, u.col) : at(e.file, e.line ?? 1, e.col ?? 1);
+        throw new TemplateError(u.message + trail, pos, u.name);
       }
-      if (err instanceof TemplateRuntimeError) {
-        const e = err as TemplateRuntimeError & { line?: number; col?: number };
-        throw new TemplateError(err.message, place(origin, e.line ?? 1, e.col ?? 1));
-      }
-      throw err;
+      throw new TemplateError(err.message + trail, at(e.file, e.line ?? 1, e.col ?? 1));
     }
   }
+}
+
+/** The unknown filters, tests and lookups of a parsed template, and the tags typebook does not render. */
+function nodeProblems(root: Node, origin: Origin): Problem[] {
+  const problems: Problem[] = [];
+  walk(root, (node) => {
+    const at = (n: Node): SourcePos => place(origin, n.lineno + 1, n.colno + 1);
+    const name = (n: Node): string => String((n.name as Node).value);
+    const literalArg = (i: number): Node | undefined => {
+      const arg = ((node.args as Node).children as Node[])[i];
+      return arg?.typename === 'Literal' && typeof arg.value === 'string' ? arg : undefined;
+    };
+    const checkName = (kind: 'filter' | 'test', value: string, n: Node): void => {
+      const registry: object = kind === 'filter' ? filters : tests;
+      if (Object.prototype.hasOwnProperty.call(registry, canonicalName(value))) return;
+      const hint = didYouMean(value, Object.keys(registry));
+      problems.push(problem(at(n), `unknown ${kind} '${value}'`, hint ? { hint } : {}));
+    };
+    if (node.typename === 'Filter') {
+      const filterName = name(node);
+      checkName('filter', filterName, node);
+      const canonical = canonicalName(filterName);
+      const testArg = canonical === 'select' || canonical === 'reject' ? literalArg(1) : canonical === 'selectattr' || canonical === 'rejectattr' ? literalArg(2) : undefined;
+      if (testArg) checkName('test', testArg.value as string, testArg);
+      const filterArg = canonical === 'map' ? literalArg(1) : undefined;
+      if (filterArg) checkName('filter', filterArg.value as string, filterArg);
+    } else if (node.typename === 'Is') {
+      checkName('test', name(node.right as Node), node.right as Node);
+    } else if (node.typename === 'FunCall' && (node.name as Node).typename === 'Symbol' && LOOKUP_CALLS.has(String((node.name as Node).value))) {
+      // lookup('name', ...): a name no lookup has fails on every render
+      const lookup = literalArg(0);
+      if (lookup && !findLookup(lookup.value as string)) {
+        const hint = didYouMean(lookup.value as string, lookupNames());
+        problems.push(problem(at(lookup), `unknown lookup '${String(lookup.value)}'`, hint ? { hint } : {}));
+      }
+    } else if (node.typename in unsupportedTags) {
+      problems.push(problem(at(node), `'${unsupportedTags[node.typename]}' is not supported in typebook templates`));
+    }
+  });
+  return problems;
+}
+
+/** The include/extends/import tags of a template that name their templates literally (a string, or a list of strings). */
+function templateReferences(root: Node): { node: Node; names: string[]; ignoreMissing: boolean }[] {
+  const out: { node: Node; names: string[]; ignoreMissing: boolean }[] = [];
+  walk(root, (node) => {
+    if (!['Include', 'Extends', 'Import', 'FromImport'].includes(node.typename)) return;
+    const target = node.template as Node;
+    const literal = (n: Node): string | undefined => (n.typename === 'Literal' && typeof n.value === 'string' ? n.value : undefined);
+    const single = literal(target);
+    const list = node.typename === 'Include' && (target.typename === 'Array' || target.typename === 'Group') ? (target.children as Node[]).map(literal) : undefined;
+    const names = single !== undefined ? [single] : list && list.length > 0 && list.every((n) => n !== undefined) ? (list as string[]) : undefined;
+    if (names) out.push({ node, names, ignoreMissing: node.ignoreMissing === true });
+  });
+  return out;
 }
 
 const LOOKUP_CALLS = new Set(['lookup', 'query', 'q']);
 
 function walk(node: Node, visit: (n: Node) => void): void {
   visit(node);
-  const fields = (node as unknown as { fields: string[] }).fields;
-  for (const field of fields) {
-    const value = node[field];
-    const list = Array.isArray(value) ? value : [value];
-    for (const child of list) {
-      if (child && typeof child === 'object' && 'typename' in child) walk(child as Node, visit);
-    }
-  }
+  for (const child of childNodes(node)) walk(child, visit);
 }

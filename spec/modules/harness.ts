@@ -14,6 +14,7 @@ import type { ModuleContext, ModuleDefinition, ModuleResult } from '../../lib/mo
 import { finalizeModuleArgs } from '../../lib/playbook/module-args.js';
 import { formatProblem } from '../../lib/source/index.js';
 import { Templar } from '../../lib/template/index.js';
+import { templateSearchPath } from '../../lib/ansible/index.js';
 
 export interface RunOptions {
   check?: boolean;
@@ -28,6 +29,7 @@ const templar = new Templar();
 
 export function moduleContext(connection: CountingConnection, options: RunOptions = {}): ModuleContext {
   const vars = options.vars ?? {};
+  const source = { file: join(process.cwd(), 'playbook.yml'), searchPath: [process.cwd()], playbookDir: process.cwd() };
   return {
     host: connection.host,
     connection,
@@ -37,10 +39,10 @@ export function moduleContext(connection: CountingConnection, options: RunOption
     vars,
     verbosity: options.verbosity ?? 0,
     signal: options.signal ?? new AbortController().signal,
-    renderTemplateFile: async (path) => templar.renderTemplate(await readFile(path, 'utf8'), path, vars),
+    renderTemplateFile: async (path) => templar.renderTemplate(await readFile(path, 'utf8'), path, vars, templateSearchPath(source.searchPath, source.playbookDir, path)),
     findFile: (_kind, src) => src,
     evaluate: (expression) => templar.evaluate(expression, vars),
-    source: { file: join(process.cwd(), 'playbook.yml'), searchPath: [process.cwd()], playbookDir: process.cwd() },
+    source,
   };
 }
 

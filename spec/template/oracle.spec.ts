@@ -10,6 +10,8 @@ import { Templar } from '../../lib/template/index.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'template');
 const corpusDir = join(fixtures, 'corpus');
+// what the corpus includes, extends and imports: the one directory of both loaders' search path
+const includesDir = join(fixtures, 'includes');
 const python = '/usr/bin/python3';
 
 function pythonHasJinja(): boolean {
@@ -35,7 +37,7 @@ describe('templating: byte-identical to Jinja2 (oracle)', function () {
       if (!process.env.CI) this.skip(); // outside CI a machine without python3-jinja2 has no oracle; CI must have it
       throw new Error(`${python} with jinja2 and yaml is needed for the oracle test (apt-get install python3-jinja2 python3-yaml)`);
     }
-    const run = spawnSync(python, [join(fixtures, 'oracle.py')], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 60000, maxBuffer: 64 * 1024 * 1024 });
+    const run = spawnSync(python, [join(fixtures, 'oracle.py'), includesDir], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 60000, maxBuffer: 64 * 1024 * 1024 });
     if (run.status !== 0) throw new Error(`oracle failed: ${run.stderr}`);
     const results = JSON.parse(run.stdout) as { name: string; output?: string; error?: string }[];
     expected = new Map(results.map((r) => [r.name, r]));
@@ -50,7 +52,7 @@ describe('templating: byte-identical to Jinja2 (oracle)', function () {
       const want = expected.get(c);
       expect(want, 'the oracle rendered it').to.not.equal(undefined);
       expect(want!.error, 'Jinja2 renders the corpus template without error').to.equal(undefined);
-      const got = new Templar().renderTemplate(cases.find((x) => x.name === c)!.template, join(corpusDir, c), vars);
+      const got = new Templar().renderTemplate(cases.find((x) => x.name === c)!.template, join(corpusDir, c), vars, [includesDir]);
       expect(got).to.equal(want!.output);
     });
   }
