@@ -11,7 +11,9 @@ import {
   PyFunction,
   TemplateObject,
   TemplateRuntimeError,
+  LenientUndefined,
   Undefined,
+  UndefinedError,
   binary,
   compare,
   contains,
@@ -837,7 +839,7 @@ class Evaluator implements CallContext {
       case 'InlineIf':
         if (truthy(this.expr(node.cond as Node, frame))) return this.expr(node.body as Node, frame);
         if (node.else_) return this.expr(node.else_ as Node, frame);
-        return this.undefinedAt(describe(node.body as Node), 'the inline if-expression evaluated to false and has no else section', node);
+        return new LenientUndefined(describe(node.body as Node), `the inline if-expression on line ${node.lineno + 1} evaluated to false and no else section was defined.`, node.lineno + 1, node.colno + 1, this.unit.file);
       case 'Concat':
         return str(this.expr(node.left as Node, frame)) + str(this.expr(node.right as Node, frame));
       case 'Add':
@@ -883,6 +885,7 @@ class Evaluator implements CallContext {
     const target = this.expr(node.target as Node, frame);
     const key = this.expr(node.val as Node, frame);
     // Ansible's undefined passes through attribute access, so `a.b.c | default(1)` works when `a` is missing
+    if (target instanceof LenientUndefined) throw new UndefinedError(target);
     if (target instanceof Undefined) return target;
     failIfUndefined(key);
     const found = getItem(target, key, node.dot === true);

@@ -33,6 +33,12 @@ export class Undefined {
   ) {}
 }
 
+/**
+ * Jinja's default Undefined, which an inline if without else gives even under Ansible's strict one: it prints
+ * as '', is false and empty; reading an attribute of it fails.
+ */
+export class LenientUndefined extends Undefined {}
+
 export class UndefinedError extends TemplateRuntimeError {
   override name = 'UndefinedError';
   constructor(readonly undef: Undefined) {
@@ -115,6 +121,7 @@ export function makeFloat(n: number): number | PyFloat {
 }
 /** Converts template-internal values to plain JavaScript ones (for callers and JSON). */
 export function toPlain(v: unknown): unknown {
+  if (v instanceof LenientUndefined) return '';
   if (v instanceof PyFloat) return v.value;
   // JSON has no exact form for it; its digits are what Ansible's (non-native) templating gives for any int
   if (typeof v === 'bigint') return v.toString();
@@ -167,6 +174,7 @@ export function typeName(v: unknown): string {
 }
 
 export function truthy(v: unknown): boolean {
+  if (v instanceof LenientUndefined) return false;
   failIfUndefined(v);
   if (v === null || v === undefined) return false;
   if (typeof v === 'boolean') return v;
@@ -217,6 +225,7 @@ export function repr(v: unknown): string {
 
 /** Python's str() of a value, which is what `{{ x }}` prints. */
 export function str(v: unknown): string {
+  if (v instanceof LenientUndefined) return '';
   failIfUndefined(v);
   if (typeof v === 'string') return v;
   if (v === null || v === undefined) return 'None';
@@ -300,6 +309,7 @@ export function contains(container: unknown, item: unknown): boolean {
 
 /** The items a `for` loop (or `list()`) sees: list items, dict keys, string characters. */
 export function iterate(v: unknown): unknown[] {
+  if (v instanceof LenientUndefined) return [];
   failIfUndefined(v);
   if (Array.isArray(v)) return v;
   if (typeof v === 'string') return Array.from(v);

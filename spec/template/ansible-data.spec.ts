@@ -55,6 +55,8 @@ const cases: string[] = [
   '{{ words | ansible.builtin.to_json }}',
   '{{ (words | to_json) ~ "" }}',
   '{{ words | to_yaml }}',
+  "{{ 'x' if false }}",
+  "[{{ 'x' if false }}]",
 ];
 
 function pythonHasAnsible(): boolean {
