@@ -550,6 +550,14 @@ class Evaluator implements CallContext {
       case 'Set':
         this.renderSet(node, frame, toplevel);
         return;
+      case 'With': {
+        // the values are computed where the tag is; the names, and what the body sets, stay inside it
+        const scope = new Frame(frame);
+        const values = (node.values as Node[]).map((v) => this.expr(v, frame));
+        (node.targets as Node[]).forEach((target, i) => scope.set(String(target.value), values[i]));
+        this.renderNodes((node.body as Node).children as Node[], scope, out);
+        return;
+      }
       case 'Macro': {
         const name = String((node.name as Node).value);
         frame.set(name, this.macro(node, frame));

@@ -86,6 +86,11 @@ export function templateNames(root: Node): TemplateNames {
         if (node.value) visit(node.value as Node);
         if (node.body) visit(node.body as Node);
         return;
+      case 'With':
+        (node.values as Node[]).forEach(visit);
+        (node.targets as Node[]).forEach(bind);
+        visit(node.body as Node);
+        return;
       case 'Block':
         // its name is no variable
         visit(node.body as Node);

@@ -52,6 +52,8 @@ interface Parser {
   pushToken(tok: Token | null): void;
   skip(type: string): boolean;
   skipValue(type: string, value: string): boolean;
+  /** tags nunjucks does not know, parsed by their own function (`{% with %}`) */
+  extensions: { tags: string[]; parse(p: Parser): Node }[];
   skipSymbol(value: string): boolean;
   expect(type: string): Token;
   fail(message: string, lineno?: number, colno?: number): never;
@@ -160,6 +162,27 @@ function pythonString(this: Tokenizer, delimiter: string): string {
 // Jinja's `x[start:stop:step]`, which nunjucks lacks: a node of our own, evaluated in evaluate.ts
 const SliceNode = (nodes.Node as unknown as { extend(name: string, props: object): NodeClass }).extend('Slice', { fields: ['start', 'stop', 'step'] });
 
+// Jinja's `{% with a = 1, b = x %} ... {% endwith %}`, which nunjucks lacks
+const WithNode = (nodes.Node as unknown as { extend(name: string, props: object): NodeClass }).extend('With', { fields: ['targets', 'values', 'body'] });
+
+function parseWith(p: Parser): Node {
+  const tag = p.nextToken()!;
+  const targets: Node[] = [];
+  const values: Node[] = [];
+  while (p.peekToken()?.type !== T.blockEnd) {
+    if (targets.length > 0 && !p.skip(T.comma)) p.fail("expected ',' between the assignments of a 'with'", tag.lineno, tag.colno);
+    const target = p.nextToken();
+    if (target?.type !== T.symbol) p.fail("expected a name to assign in 'with'", target?.lineno ?? tag.lineno, target?.colno ?? tag.colno);
+    targets.push(makeNode('Symbol', target.lineno, target.colno, target.value));
+    if (!p.skipValue(T.operator, '=')) p.fail(`expected '=' after '${target.value}' in 'with'`, target.lineno, target.colno);
+    values.push(p.parseExpression());
+  }
+  p.advanceAfterBlockEnd(tag.value);
+  const body = p.parseUntilBlocks('endwith');
+  p.advanceAfterBlockEnd();
+  return new WithNode(tag.lineno, tag.colno, targets, values, body);
+}
+
 /** `[index]` or `[start:stop:step]`, after the opening bracket was peeked */
 function parseSubscript(p: Parser): Node {
   const open = p.nextToken()!;
@@ -191,6 +214,7 @@ const notAnArgument = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);
 
 function installJinjaSyntax(p: Parser, tokens: Tokenizer, trimBlocks: boolean): void {
   tokens._parseString = pythonString;
+  p.extensions = [...p.extensions, { tags: ['with'], parse: parseWith }];
   const nextToken = tokens.nextToken.bind(tokens);
   let braces = 0;
   let inBlock = false;
