@@ -29,6 +29,30 @@ interface NameUse {
 }
 
 /**
+ * The values a templated `src` (`"{{ item }}.j2"`, `"{{ role_default }}"`) takes from what is known before the
+ * run: the role's defaults, vars and parameters, the play's and the task's vars, each item of a literal loop.
+ * A value that needs more (facts, inventory, a computed loop) is left to the run, as is one that renders to a
+ * template again.
+ */
+function staticallyRendered(src: string, task: Extract<TaskItem, { kind: 'task' }>, playVars: Readonly<Record<string, unknown>>, templar: Templar): string[] {
+  const role = task.role;
+  const vars: Record<string, unknown> = { ...(role?.defaults ?? {}), ...playVars, ...(role?.vars ?? {}), ...task.vars, ...(role?.params ?? {}) };
+  const { loop, loopKind } = task.keywords;
+  const items = loop === undefined ? [undefined] : Array.isArray(loop) && (loopKind === 'loop' || loopKind === 'with_items' || loopKind === 'with_list') ? (loopKind === 'with_items' ? loop.flat() : loop) : [];
+  const loopVar = typeof task.keywords.loop_control?.loop_var === 'string' ? task.keywords.loop_control.loop_var : 'item';
+  const out = new Set<string>();
+  for (const value of items) {
+    try {
+      const rendered = templar.renderString(src, loop === undefined ? vars : { ...vars, [loopVar]: value });
+      if (typeof rendered === 'string' && !isTemplate(rendered)) out.add(rendered);
+    } catch {
+      // known only when the task runs
+    }
+  }
+  return [...out];
+}
+
+/**
  * `defined`: the names every host's variables hold (inventory, group_vars/host_vars, `-e`, magic); when
  * given, a variable read that neither they nor the playbook can define is reported.
  */
@@ -142,19 +166,23 @@ export function checkTemplates(playbook: Playbook, templar: Templar, defined?: R
         else if (typeof value === 'string') problems.push(...templar.checkExpression(value, at));
       }
       for (const { arg, kind } of item.module.localFiles ?? []) {
-        const src = item.args[arg];
-        if (kind !== 'templates' || typeof src !== 'string') continue;
-        const file = localFileCandidates(src, kind, item.file, item.role?.path, playbook.dir).find((c) => existsSync(c));
-        if (file && !checkedFiles.has(file)) {
-          // its includes are found (and checked) as the template module will look for them
-          const chain = item.role && roles.at(-1) !== item.role ? [...roles, item.role] : roles;
-          const searchPath = templateSearchPath(taskSearchPath(chain.map((r) => r.path), item.file, playbook.dir), playbook.dir, file);
-          problems.push(...templar.checkTemplate(readFileSync(file, 'utf8'), file, sink(maybe), { searchPath, checked: checkedFiles }));
+        const written = item.args[arg];
+        if (kind !== 'templates' || typeof written !== 'string') continue;
+        for (const src of isTemplate(written) ? staticallyRendered(written, item, playVars, templar) : [written]) {
+          const file = localFileCandidates(src, kind, item.file, item.role?.path, playbook.dir).find((c) => existsSync(c));
+          if (file && !checkedFiles.has(file)) {
+            // its includes are found (and checked) as the template module will look for them
+            const chain = item.role && roles.at(-1) !== item.role ? [...roles, item.role] : roles;
+            const searchPath = templateSearchPath(taskSearchPath(chain.map((r) => r.path), item.file, playbook.dir), playbook.dir, file);
+            problems.push(...templar.checkTemplate(readFileSync(file, 'utf8'), file, sink(maybe), { searchPath, checked: checkedFiles }));
+          }
         }
       }
     }
   };
+  let playVars: Readonly<Record<string, unknown>> = {};
   const play = (p: Play): void => {
+    playVars = p.vars;
     define(p.vars);
     strings(p.vars, p.pos, true);
     for (const vf of p.varsFiles) {

@@ -46,6 +46,17 @@ describe('undefined variables', () => {
     expect((await problems({ web_prot: 1, sever_name: 'x' })).filter((p) => p.includes('error'))).to.deep.equal([]);
   });
 
+  it('checks a template whose src is templated, with each value the role, the play and a literal loop give it', async () => {
+    writeFileSync(join(dir, 'roles/web/defaults/main.yml'), 'web_port: 8080\nweb_page: page.j2\n');
+    writeFileSync(
+      join(dir, 'roles/web/tasks/main.yml'),
+      '- template: {src: "{{ web_page }}", dest: /tmp/page}\n- template: {src: "{{ item }}.j2", dest: /tmp/x}\n  with_items: [a, b]\n- template: {src: "{{ ansible_hostname }}.j2", dest: /tmp/h}\n',
+    );
+    for (const name of ['page', 'a', 'b', 'localhost']) writeFileSync(join(dir, `templates/${name}.j2`), `{{ ${name}_missing }}\n`);
+    writeFileSync(join(dir, 'site.yml'), '- hosts: all\n  gather_facts: false\n  roles: [web]\n');
+    expect((await problems()).map((p) => p.split(' error: ')[0]).sort()).to.deep.equal(['templates/a.j2:1:4', 'templates/b.j2:1:4', 'templates/page.j2:1:4']);
+  });
+
   it('counts every source of variables, and reads guarded by `is defined` or `default`', async () => {
     writeFileSync(join(dir, 'roles/web/tasks/main.yml'), '- debug:\n    msg: "{{ web_port }}"\n');
     writeFileSync(
