@@ -136,7 +136,7 @@ export function pySplit(text: string): string[] {
   return text.split(PY_SPLIT).filter((w) => w !== '');
 }
 
-const pyStrip = (text: string): string => text.replace(PY_STRIP, '');
+export const pyStrip = (text: string): string => text.replace(PY_STRIP, '');
 const pyRstrip = (text: string): string => text.replace(new RegExp(`[${PY_SPACE}]+$`), '');
 
 /** `service --status-all`: Ansible's `^\s*\[ (+|-) \]\s+(.+)$` (re.M: ^ and $ at '\n' only, \s Python's) */
