@@ -15,3 +15,16 @@ export function pythonStringRepr(s: string): string {
   }
   return out + quote;
 }
+
+/** Python's str.isspace() characters, for a regex character class (what split() and strip() without arguments drop) */
+export const PY_SPACE = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_SPLIT = new RegExp(`[${PY_SPACE}]+`);
+const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g');
+
+/** Python's str.split() without arguments */
+export function pySplit(text: string): string[] {
+  return text.split(PY_SPLIT).filter((w) => w !== '');
+}
+
+/** Python's str.strip() without arguments */
+export const pyStrip = (text: string): string => text.replace(PY_STRIP, '');

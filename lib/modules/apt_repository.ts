@@ -33,7 +33,7 @@ import { Type } from '@sinclair/typebox';
 import { StringEnum } from './args.js';
 import { FileModeArg, ModeError, resolveMode } from './file-state.js';
 import { defineModule, type Diff, type ModuleResult } from './module.js';
-import { pySplit, pyStrip } from './service_facts.js';
+import { pySplit, pyStrip } from '../ansible/index.js';
 import { C_LOCALE, parseSections, runScript } from './system-state.js';
 
 const VALID_SOURCE_TYPES = ['deb', 'deb-src'];

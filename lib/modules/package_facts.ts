@@ -23,7 +23,7 @@
 import { Type } from '@sinclair/typebox';
 import { List, StringEnum } from './args.js';
 import { defineModule, type ModuleResult } from './module.js';
-import { pySplit } from './service_facts.js';
+import { pySplit } from '../ansible/index.js';
 import { parseSections, pyList, runScript, stepOf } from './system-state.js';
 
 /** Ansible's package managers (get_all_pkg_managers), in the order `auto` tries them here */

@@ -18,6 +18,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineModule, type ModuleResult } from './module.js';
 import { parseSections, runScript, stepOf } from './system-state.js';
+import { PY_SPACE, pySplit, pyStrip } from '../ansible/index.js';
 
 /** runlevels 0-6 as chkconfig lists them: `0:off 1:off 2:on ...`, each after whitespace (Ansible's pattern) */
 const RUNLEVELS = Array.from({ length: 7 }, () => '[[:space:]]+[0-9]:(on|off)').join('');
@@ -127,16 +128,6 @@ export interface ServiceFact {
 export type Services = Map<string, ServiceFact>;
 
 /** Python's str.isspace(), which its str.split() and re's \s use (JavaScript's \s differs: \x1c-\x1f, \ufeff) */
-const PY_SPACE = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const PY_SPLIT = new RegExp(`[${PY_SPACE}]+`);
-const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g');
-
-/** Python's str.split() without arguments */
-export function pySplit(text: string): string[] {
-  return text.split(PY_SPLIT).filter((w) => w !== '');
-}
-
-export const pyStrip = (text: string): string => text.replace(PY_STRIP, '');
 const pyRstrip = (text: string): string => text.replace(new RegExp(`[${PY_SPACE}]+$`), '');
 
 /** `service --status-all`: Ansible's `^\s*\[ (+|-) \]\s+(.+)$` (re.M: ^ and $ at '\n' only, \s Python's) */
