@@ -4,6 +4,7 @@
  */
 import type { ModuleDefinition } from './module.js';
 import apt from './apt.js';
+import assemble from './assemble.js';
 import assert from './assert.js';
 import blockinfile from './blockinfile.js';
 import copy from './copy.js';
@@ -37,7 +38,7 @@ import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
+  apt, assemble, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
   template, timezone, uri, wait_for, wait_for_connection,
 ];
 
