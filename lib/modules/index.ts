@@ -20,6 +20,7 @@ import command from './command.js';
 import debug from './debug.js';
 import fail from './fail.js';
 import meta from './meta.js';
+import mount from './mount.js';
 import packageModule from './package.js';
 import pause from './pause.js';
 import ping from './ping.js';
@@ -38,7 +39,7 @@ import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, assemble, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
+  apt, assemble, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, mount, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
   template, timezone, uri, wait_for, wait_for_connection,
 ];
 
