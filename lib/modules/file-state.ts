@@ -221,7 +221,7 @@ done`;
  * READ_SCRIPT's twin for the host's executor, which runs it without starting a process per tool (stat,
  * sha1sum, base64...): the same output, byte for byte (spec/modules/file-state-reader.spec.ts compares them).
  */
-const READ_PROGRAM = String.raw`import base64, grp, hashlib, os, pwd, stat, sys
+export const READ_PROGRAM = String.raw`import base64, grp, hashlib, os, pwd, stat, sys
 def name(lookup, ident):
     try:
         return lookup(ident)[0]
@@ -498,7 +498,8 @@ if [ $# -gt 0 ]; then
   "$@"
   rc=$?
   set -e
-  if [ $rc -ne 0 ]; then printf '\\n%s\\n' "typebook-validate-rc:$rc"; exit 3; fi
+  printf '\\n%s\\n' "typebook-validate-rc:$rc"
+  if [ $rc -ne 0 ]; then exit 3; fi
 fi
 if [ -n "$backup" ] && [ -e "$p" ]; then
   bk="$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~"
@@ -525,7 +526,7 @@ export interface WriteRequest {
 }
 
 export type WriteOutcome =
-  | { ok: true; stat: StatFields; backupFile?: string }
+  | { ok: true; stat: StatFields; backupFile?: string; validation?: { rc: number; stdout: string; stderr: string } }
   | { ok: false; msg: string; rc?: number; stdout?: string; stderr?: string; validateFailed?: boolean };
 
 /** The validate command's words with %s replaced by `file` (and %% by %), as Python's `validate % file`. */
@@ -554,7 +555,10 @@ export async function writeFileOnHost(ctx: ModuleContext, request: WriteRequest)
   const statLine = /^typebook-stat:(.*)$/m.exec(result.stdout);
   if (result.rc !== 0 || !statLine) return { ok: false, msg: `could not write ${request.path}: ${result.stderr.trim() || `exit ${result.rc}`}` };
   const backup = /^typebook-backup:(.*)$/m.exec(result.stdout);
-  return { ok: true, stat: parseStatLine(statLine[1]!), ...(backup ? { backupFile: backup[1]! } : {}) };
+  // the validate command's output ends where its exit code is printed (assemble returns it as `validation`)
+  const validated = result.stdout.lastIndexOf('\ntypebook-validate-rc:0\n');
+  const validation = request.validate !== undefined && validated >= 0 ? { validation: { rc: 0, stdout: result.stdout.slice(0, validated), stderr: result.stderr } } : {};
+  return { ok: true, stat: parseStatLine(statLine[1]!), ...(backup ? { backupFile: backup[1]! } : {}), ...validation };
 }
 
 /*

@@ -5,6 +5,7 @@
 import type { ModuleDefinition } from './module.js';
 import apt from './apt.js';
 import apt_repository from './apt_repository.js';
+import assemble from './assemble.js';
 import assert from './assert.js';
 import blockinfile from './blockinfile.js';
 import copy from './copy.js';
@@ -20,6 +21,7 @@ import command from './command.js';
 import debug from './debug.js';
 import fail from './fail.js';
 import meta from './meta.js';
+import mount from './mount.js';
 import packageModule from './package.js';
 import package_facts from './package_facts.js';
 import pause from './pause.js';
@@ -39,7 +41,7 @@ import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, apt_repository, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, package_facts, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
+  apt, apt_repository, assemble, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, mount, packageModule, package_facts, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
   template, timezone, uri, wait_for, wait_for_connection,
 ];
 

@@ -46,10 +46,10 @@ describe('Ansible modules typebook lacks', function () {
   it('under a true when: the task fails saying why; without a when: refused before connecting', async () => {
     const ours = typebookOutcomes([join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), '-e', 'os_family=Archlinux']);
     expect(ours).to.deep.equal({ 'other systems/arch only/local': 'failed' });
-    writeFileSync(join(dir, 'bare.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - assemble: {src: /etc/ssh, dest: /tmp/x}\n');
+    writeFileSync(join(dir, 'bare.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - cron: {name: x, job: /bin/true}\n');
     const error = await validateRun({ playbook: join(dir, 'bare.yml'), inventory: [join(dir, 'inventory.yml')] }).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(ProblemError);
-    expect((error as ProblemError).problems.map(formatProblem)).to.deep.equal([`${join(dir, 'bare.yml')}:4:7 error: 'assemble' is an Ansible module (ansible.builtin.assemble) that typebook does not support yet`]);
+    expect((error as ProblemError).problems.map(formatProblem)).to.deep.equal([`${join(dir, 'bare.yml')}:4:7 error: 'cron' is an Ansible module (ansible.builtin.cron) that typebook does not support yet`]);
   });
 
   it("under a block's or an include's when: the same, as Ansible skips them", async () => {
