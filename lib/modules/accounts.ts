@@ -82,6 +82,19 @@ export function failJson(msg: string, fields: Record<string, unknown> = {}): Acc
   return new AccountFailure({ changed: false, ...fields, failed: true, msg });
 }
 
+/** Python's str.splitlines(), as Ansible's executor makes stdout_lines and stderr_lines */
+function splitlines(text: string): string[] {
+  const parts = text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
+  if (parts.at(-1) === '') parts.pop();
+  return parts;
+}
+
+/** The commands' output in the result, where Ansible's main() puts it (only when not empty), with its _lines. */
+export function putOutput(result: ModuleResult, out: string, err: string): void {
+  if (out) Object.assign(result, { stdout: out, stdout_lines: splitlines(out) });
+  if (err) Object.assign(result, { stderr: err, stderr_lines: splitlines(err) });
+}
+
 /** get_bin_path(tool, required=True): the tool's path, or Ansible's message. */
 export function requireBin(tools: Tools, tool: string): string {
   const path = tools.bins[tool];

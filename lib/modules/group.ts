@@ -10,7 +10,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { StringEnum } from './args.js';
-import { AccountFailure, failJson, requireBin, runAccountsProgram, unsupportedSystem, type CommandRun, type Tools } from './accounts.js';
+import { AccountFailure, failJson, putOutput, requireBin, runAccountsProgram, unsupportedSystem, type CommandRun, type Tools } from './accounts.js';
 import { defineModule, type ModuleResult } from './module.js';
 
 const TOOLS = ['groupadd', 'groupmod', 'groupdel', 'lgroupadd', 'lgroupmod', 'lgroupdel'] as const;
@@ -147,8 +147,7 @@ export function groupResult(args: GroupArgs, ran: CommandRun | 'pretended' | und
   const err = ran === 'pretended' || ran === undefined ? '' : ran.err;
   if (ran !== undefined && ran !== 'pretended' && ran.rc !== 0) throw failJson(err, { name: args.name });
   result.changed = ran !== undefined;
-  if (out) result.stdout = out;
-  if (err) result.stderr = err;
+  putOutput(result, out, err);
   const group = new GroupOnHost(args, after, warnings);
   if (group.exists()) {
     result.system = args.system;
