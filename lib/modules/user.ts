@@ -788,6 +788,7 @@ export async function userMain(args: UserArgs, first: UserState, check: boolean,
 /** ssh_key_gen(): the steps, and `changed` once they ran as Ansible reports it. */
 function sshKeyStage(u: UserOnHost, result: ModuleResult, pending: { steps: Step[]; then: (ran: Ran) => void }[]): void {
   const { args, state, check } = u;
+  // ssh_key_gen() starts with user_info(): its lookups (and a local user's warnings) as Ansible makes them
   u.knownInfo();
   const ssh = state.ssh!;
   const file = sshFile(args);
