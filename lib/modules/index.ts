@@ -10,6 +10,7 @@ import assert from './assert.js';
 import blockinfile from './blockinfile.js';
 import copy from './copy.js';
 import file from './file.js';
+import group from './group.js';
 import haproxy from './haproxy.js';
 import haproxy_info from './haproxy_info.js';
 import haproxy_rotation from './haproxy_rotation.js';
@@ -37,12 +38,13 @@ import sysctl from './sysctl.js';
 import systemd from './systemd.js';
 import timezone from './timezone.js';
 import uri from './uri.js';
+import user from './user.js';
 import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, apt_repository, assemble, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, mount, packageModule, package_facts, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
-  template, timezone, uri, wait_for, wait_for_connection,
+  apt, apt_repository, assemble, assert, blockinfile, command, copy, debug, fail, file, group, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, mount, packageModule, package_facts, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
+  template, timezone, uri, user, wait_for, wait_for_connection,
 ];
 
 const byName = new Map<string, ModuleDefinition>();
