@@ -10,6 +10,7 @@ import type { CountingConnection } from '../../lib/connection/index.js';
 import type { Lab } from '../../lib/lab/index.js';
 import type { ModuleDefinition } from '../../lib/modules/module.js';
 import { labSsh } from '../lab/fixture.js';
+import { labConnection, runCounted, type RunOptions } from './harness.js';
 import { runModule } from './harness.js';
 
 export interface AnsibleOutcome {
@@ -140,4 +141,29 @@ export function runAnsibleTasks(lab: Lab, host: string, tasks: readonly Record<s
       }
     });
   });
+}
+
+/**
+ * What a module's lab spec needs on one host of `fixture`'s lab, opened before its tests and closed after:
+ * `sh` (a command that must succeed, its stdout), `counted` (the module run by typebook, with its round trips)
+ * and `ansible` (the same task run by Ansible's module `ansibleName`, its result).
+ */
+export function onLabHost(fixture: { readonly lab: Lab }, module: ModuleDefinition, ansibleName: string, host = 'node1') {
+  let connection: CountingConnection | undefined;
+  before(() => {
+    connection = labConnection(fixture.lab, host);
+  });
+  after(async () => {
+    await connection?.close();
+  });
+  return {
+    sh: async (command: string): Promise<string> => {
+      const out = await labSsh(fixture.lab, host, command);
+      if (out.code !== 0) throw new Error(`${command}: ${out.stderr}`);
+      return out.stdout;
+    },
+    counted: (args: Record<string, unknown>, options: RunOptions = {}) => runCounted(module, args, connection!, options),
+    ansible: async (args: Record<string, unknown>, options: { check?: boolean } = {}) =>
+      (await runAnsibleTasks(fixture.lab, host, [{ [ansibleName]: args, ...(options.check ? { check_mode: true } : {}) }]))[0]!,
+  };
 }

@@ -5,12 +5,11 @@
  * their absence fails, with Ansible's message.
  */
 import { expect } from 'chai';
-import type { CountingConnection } from '../../lib/connection/index.js';
 import group from '../../lib/modules/group.js';
 import { resolveAliases } from '../../lib/playbook/module-args.js';
-import { labSsh, useLab } from '../lab/fixture.js';
-import { runAnsibleTasks } from './ansible.js';
-import { checkedArgs, labConnection, runCounted, type RunOptions } from './harness.js';
+import { useLab } from '../lab/fixture.js';
+import { onLabHost } from './ansible.js';
+import { checkedArgs } from './harness.js';
 
 describe('group module', function () {
   this.timeout(120_000);
@@ -28,21 +27,7 @@ describe('group module', function () {
 
   describe('on a lab host, against Ansible', () => {
     const fixture = useLab({ hosts: 1, name: 'mod-user-2' });
-    let node1: CountingConnection;
-    before(() => {
-      node1 = labConnection(fixture.lab, 'node1');
-    });
-    after(async () => {
-      await node1?.close();
-    });
-    const sh = async (command: string): Promise<string> => {
-      const out = await labSsh(fixture.lab, 'node1', command);
-      if (out.code !== 0) throw new Error(`${command}: ${out.stderr}`);
-      return out.stdout;
-    };
-    const counted = (args: Record<string, unknown>, options: RunOptions = {}) => runCounted(group, args, node1, options);
-    const ansible = async (args: Record<string, unknown>, options: { check?: boolean } = {}) =>
-      (await runAnsibleTasks(fixture.lab, 'node1', [{ 'ansible.builtin.group': args, ...(options.check ? { check_mode: true } : {}) }]))[0]!;
+    const { sh, counted, ansible } = onLabHost(fixture, group, 'ansible.builtin.group');
 
     /** The test groups: tbg1 (gid 4101) and tbg2 (gid 4102) present or absent as asked, nothing else of ours. */
     const setUp = async (present: Record<string, number>): Promise<void> => {

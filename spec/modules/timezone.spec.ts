@@ -10,15 +10,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CountingConnection } from '../../lib/connection/index.js';
 import { runPlaybook, type HostResultEvent } from '../../lib/engine/index.js';
 import timezone, { appliedResult, checkModeResult, editLines, parseTimedatectl, planChange, type HostView, type Plan, type Values } from '../../lib/modules/timezone.js';
 import type { ModuleResult } from '../../lib/modules/module.js';
 import { unifiedDiff } from '../../lib/output/diff.js';
 import { resolveAliases } from '../../lib/playbook/module-args.js';
-import { labSsh, useLab } from '../lab/fixture.js';
-import { ansibleEnv, runAnsibleTasks } from './ansible.js';
-import { checkedArgs, labConnection, runCounted, type RunOptions } from './harness.js';
+import { useLab } from '../lab/fixture.js';
+import { ansibleEnv, onLabHost } from './ansible.js';
+import { checkedArgs } from './harness.js';
 
 const ANSIBLE_COLLECTIONS = '/usr/lib/python3/dist-packages';
 
@@ -192,22 +191,8 @@ print(json.dumps(out))`, cases) as { text: string; msg: string }[];
   });
 
   describe('on a lab host, against Ansible', () => {
-    let node1: CountingConnection;
-    after(async () => {
-      await node1?.close();
-    });
     const fixture = useLab({ hosts: 1, name: 'mod-timezone' });
-    before(() => {
-      node1 = labConnection(fixture.lab, 'node1');
-    });
-    const sh = async (command: string): Promise<string> => {
-      const out = await labSsh(fixture.lab, 'node1', command);
-      if (out.code !== 0) throw new Error(`${command}: ${out.stderr}`);
-      return out.stdout;
-    };
-    const counted = (args: Record<string, unknown>, options: RunOptions = {}) => runCounted(timezone, args, node1, options);
-    const ansible = async (args: Record<string, unknown>, options: { check?: boolean } = {}) =>
-      (await runAnsibleTasks(fixture.lab, 'node1', [{ 'community.general.timezone': args, ...(options.check ? { check_mode: true } : {}) }]))[0]!;
+    const { sh, counted, ansible } = onLabHost(fixture, timezone, 'community.general.timezone');
 
     interface HostSetup {
       /** /etc/timezone's content; null: no file */

@@ -6,12 +6,11 @@
  * where it needs none of its tools, and where their absence fails, with Ansible's message.
  */
 import { expect } from 'chai';
-import type { CountingConnection } from '../../lib/connection/index.js';
 import user, { gmtimeDate, looksUnhashed } from '../../lib/modules/user.js';
 import { resolveAliases } from '../../lib/playbook/module-args.js';
-import { labSsh, useLab } from '../lab/fixture.js';
-import { runAnsibleTasks } from './ansible.js';
-import { checkedArgs, labConnection, runCounted, type RunOptions } from './harness.js';
+import { useLab } from '../lab/fixture.js';
+import { onLabHost } from './ansible.js';
+import { checkedArgs } from './harness.js';
 import { spawnSync } from 'node:child_process';
 
 /** Ansible's own check_password_encrypted, on samples: which ones it warns about. */
@@ -66,21 +65,7 @@ describe('user module', function () {
 
   describe('on a lab host, against Ansible', () => {
     const fixture = useLab({ hosts: 1, name: 'mod-user' });
-    let node1: CountingConnection;
-    before(() => {
-      node1 = labConnection(fixture.lab, 'node1');
-    });
-    after(async () => {
-      await node1?.close();
-    });
-    const sh = async (command: string): Promise<string> => {
-      const out = await labSsh(fixture.lab, 'node1', command);
-      if (out.code !== 0) throw new Error(`${command}: ${out.stderr}`);
-      return out.stdout;
-    };
-    const counted = (args: Record<string, unknown>, options: RunOptions = {}) => runCounted(user, args, node1, options);
-    const ansible = async (args: Record<string, unknown>, options: { check?: boolean } = {}) =>
-      (await runAnsibleTasks(fixture.lab, 'node1', [{ 'ansible.builtin.user': args, ...(options.check ? { check_mode: true } : {}) }]))[0]!;
+    const { sh, counted, ansible } = onLabHost(fixture, user, 'ansible.builtin.user');
 
     /** No test accounts, then the state the case starts from (its own shell commands). */
     const setUp = async (commands: string[] = []): Promise<void> => {
