@@ -8,6 +8,7 @@ import assert from './assert.js';
 import blockinfile from './blockinfile.js';
 import copy from './copy.js';
 import file from './file.js';
+import get_url from './get_url.js';
 import haproxy from './haproxy.js';
 import haproxy_info from './haproxy_info.js';
 import haproxy_rotation from './haproxy_rotation.js';
@@ -37,7 +38,7 @@ import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, assert, blockinfile, command, copy, debug, fail, file, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
+  apt, assert, blockinfile, command, copy, debug, fail, file, get_url, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
   template, timezone, uri, wait_for, wait_for_connection,
 ];
 
