@@ -33,13 +33,14 @@ import stat from './stat.js';
 import sysctl from './sysctl.js';
 import systemd from './systemd.js';
 import timezone from './timezone.js';
+import unarchive from './unarchive.js';
 import uri from './uri.js';
 import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
   apt, assert, blockinfile, command, copy, debug, fail, file, get_url, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, packageModule, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
-  template, timezone, uri, wait_for, wait_for_connection,
+  template, timezone, unarchive, uri, wait_for, wait_for_connection,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

@@ -158,7 +158,7 @@ describe('get_url module (lab, against Ansible)', function () {
       `failed: Unable to find a checksum for file 'c.txt' in '${base}/SHA256SUMS'`,
       'failed: The checksum parameter has to be in format <algorithm>:<checksum>', 'failed: The checksum format is invalid',
       'failed: Request failed', 'failed: Request failed: <urlopen error [Errno 111] Connection refused>', `failed: Destination ${D}/none does not exist`,
-      `failed: ${D}/nowhere directory does not exist.`, `failed: ${D}/afile is a file but should be a directory.`, 'changed 200', 'changed null',
+      `failed: ${D}/nowhere directory does not exist.`, `failed: ${D}/afile is a file but should be a directory.`, 'changed 200', 'changed ',
       `failed: Request failed: <urlopen error [Errno 2] No such file or directory: '${WWW}/none'>`, 'changed 200', 'changed 200', 'changed 200',
       'failed: Request failed', 'changed 200', 'changed 200', 'failed: chown failed: failed to look up user nosuchuser',
     ]);
