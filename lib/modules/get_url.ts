@@ -273,7 +273,14 @@ def fetch_url(p, url, method='GET', force=False, last_mod_time=None):
     except ValueError as e:
         raise Fail(msg=str(e), **info)
     except urllib.error.HTTPError as e:
-        r = None
+        # the answer is the error, its body already read (fetch_file then writes an empty file, as Ansible's does)
+        r = e
+        try:
+            if e.fp is not None:
+                e.read()
+                e.close()
+        except Exception:
+            pass
         try:
             info.update((k.lower(), v) for k, v in e.info().items())
         except Exception:

@@ -474,11 +474,12 @@ def action():
         creates = os.path.expanduser(p['creates'])
         if os.path.exists(creates):
             raise ActionResult(changed=False, skipped=True, msg='skipped, since %s exists' % creates)
+    # AnsibleActionFail's result carries traceback.format_exc() of no exception at all: 'NoneType: None'
     if p['local_missing']:
-        raise ActionResult(changed=False, failed=True, msg=p['local_missing'])
+        raise ActionResult(changed=False, failed=True, msg=p['local_missing'], exception='NoneType: None\n')
     dest = os.path.expanduser(p['dest'])
     if not os.path.isdir(dest):
-        raise ActionResult(changed=False, failed=True, msg="dest '%s' must be an existing dir" % dest)
+        raise ActionResult(changed=False, failed=True, msg="dest '%s' must be an existing dir" % dest, exception='NoneType: None\n')
     src = p['src']
     if not p['remote_src']:
         src = os.path.join(TMP, 'source')
