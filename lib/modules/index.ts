@@ -10,6 +10,7 @@ import assert from './assert.js';
 import blockinfile from './blockinfile.js';
 import copy from './copy.js';
 import file from './file.js';
+import get_url from './get_url.js';
 import group from './group.js';
 import haproxy from './haproxy.js';
 import haproxy_info from './haproxy_info.js';
@@ -37,14 +38,15 @@ import stat from './stat.js';
 import sysctl from './sysctl.js';
 import systemd from './systemd.js';
 import timezone from './timezone.js';
+import unarchive from './unarchive.js';
 import uri from './uri.js';
 import user from './user.js';
 import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 
 export const allModules: readonly ModuleDefinition[] = [
-  apt, apt_repository, assemble, assert, blockinfile, command, copy, debug, fail, file, group, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, mount, packageModule, package_facts, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
-  template, timezone, uri, user, wait_for, wait_for_connection,
+  apt, apt_repository, assemble, assert, blockinfile, command, copy, debug, fail, file, get_url, group, haproxy, haproxy_info, haproxy_rotation, include_vars, ini_file, lineinfile, meta, mount, packageModule, package_facts, pause, ping, service, service_facts, set_fact, setup, shell, slurp, stat, sysctl, systemd,
+  template, timezone, unarchive, uri, user, wait_for, wait_for_connection,
 ];
 
 const byName = new Map<string, ModuleDefinition>();

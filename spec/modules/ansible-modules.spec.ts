@@ -24,6 +24,6 @@ describe("Ansible's module names", () => {
     expect(unsupportedModuleMessage('community.general.ufw')).to.equal("'community.general.ufw' is an Ansible module that typebook does not support yet");
     expect(unsupportedModuleMessage('debgu')).to.equal(undefined);
     // every module typebook has is one of Ansible's, but typebook's own
-    expect(['copy', 'sysctl', 'ini_file', 'haproxy', 'apt', 'stat', 'slurp', 'systemd', 'systemd_service', 'service_facts', 'timezone', 'community.general.timezone', 'apt_repository', 'package_facts', 'assemble', 'ansible.builtin.assemble', 'mount', 'ansible.posix.mount', 'user', 'ansible.builtin.user', 'group', 'ansible.builtin.group'].every((m) => findModule(m) && ansibleModule(m))).to.equal(true);
+    expect(['copy', 'sysctl', 'ini_file', 'haproxy', 'apt', 'stat', 'slurp', 'systemd', 'systemd_service', 'service_facts', 'timezone', 'community.general.timezone', 'apt_repository', 'package_facts', 'assemble', 'ansible.builtin.assemble', 'mount', 'ansible.posix.mount', 'user', 'ansible.builtin.user', 'group', 'ansible.builtin.group', 'get_url', 'unarchive'].every((m) => findModule(m) && ansibleModule(m))).to.equal(true);
   });
 });
