@@ -63,6 +63,8 @@ export const OMIT_PREFIX = '__omit_place_holder__';
 
 export class VariableStore {
   private readonly facts = new Map<string, Vars>();
+  /** each host's facts as ansible_facts shows them, made once per change rather than per task */
+  private readonly namespaced = new Map<string, Vars>();
   private readonly hostFacts = new Map<string, Vars>();
   private readonly includedVars = new Map<string, Vars>();
   private readonly inventoryCache = new Map<string, Vars>();
@@ -81,7 +83,9 @@ export class VariableStore {
    * without the ansible_ prefix (its namespace_facts).
    */
   addFacts(host: string, facts: Vars): void {
-    this.facts.set(host, { ...(this.facts.get(host) ?? {}), ...facts });
+    const all = { ...(this.facts.get(host) ?? {}), ...facts };
+    this.facts.set(host, all);
+    this.namespaced.set(host, namespaceFacts(all));
   }
 
   /** set_fact and register: level 19, for the rest of the run */
@@ -100,6 +104,7 @@ export class VariableStore {
   /** meta: clear_facts (gathered facts; set_fact and register stay, as in Ansible) */
   clearFacts(host: string): void {
     this.facts.delete(host);
+    this.namespaced.delete(host);
   }
 
   factsOf(host: string): Vars {
@@ -184,7 +189,7 @@ export class VariableStore {
       ansible_check_mode: this.run.check,
       ansible_diff_mode: this.run.diff,
       ansible_verbosity: this.run.verbosity,
-      ansible_facts: namespaceFacts(this.facts.get(host) ?? {}),
+      ansible_facts: this.namespaced.get(host) ?? {},
       omit: this.run.omit,
       ...(this.run.playbookDir !== undefined ? { playbook_dir: this.run.playbookDir } : {}),
       ...(file !== undefined ? { inventory_file: file, inventory_dir: dirname(file) } : {}),
