@@ -20,11 +20,33 @@ const UP_TIMEOUT_MS = 300_000;
 
 /**
  * A suite's lab name, with TYPEBOOK_TEST_LAB_SUFFIX appended when set, so that several checkouts on one machine
- * can run the same lab suites at once without taking each other's labs.
+ * can run the same lab suites at once without taking each other's labs; under `mocha --parallel`, each worker's
+ * labs carry its number.
  */
 export function testLabName(name: string): string {
-  const suffix = process.env.TYPEBOOK_TEST_LAB_SUFFIX ?? '';
+  const worker = process.env.MOCHA_WORKER_ID;
+  const suffix = process.env.TYPEBOOK_TEST_LAB_SUFFIX ?? (worker !== undefined ? `w${worker}` : '');
+  return withSuffix(name, suffix);
+}
+
+function withSuffix(name: string, suffix: string): string {
   return suffix === '' ? name : `${name.slice(0, 31 - suffix.length)}-${suffix}`;
+}
+
+/**
+ * labUp, under another name when the lab's network number (a hash of its name) is taken by a lab that is up
+ * at the same time (another worker's): the suites care for their hosts, not for the lab's name.
+ */
+async function labUpFree(options: LabUpOptions & { name: string }): Promise<Lab> {
+  for (let attempt = 0; ; attempt++) {
+    const name = attempt === 0 ? options.name : withSuffix(options.name, `n${attempt}`);
+    try {
+      return await labUp({ ...options, name });
+    } catch (err) {
+      const taken = /already has it up|overlaps the route|File exists/.test((err as Error).message);
+      if (!taken || attempt >= 5) throw err;
+    }
+  }
 }
 
 export function useLab(requested: LabUpOptions & { name: string }): LabFixture {
@@ -32,11 +54,11 @@ export function useLab(requested: LabUpOptions & { name: string }): LabFixture {
   let current: Lab | undefined;
   before(async function () {
     this.timeout(UP_TIMEOUT_MS);
-    current = await labUp(options);
+    current = await labUpFree(options);
   });
   after(async function () {
     this.timeout(60_000);
-    await labDown({ name: options.name, ...(options.dir !== undefined ? { dir: options.dir } : {}) });
+    await labDown({ name: current?.name ?? options.name, ...(options.dir !== undefined ? { dir: options.dir } : {}) });
   });
   return {
     get lab(): Lab {
@@ -59,7 +81,7 @@ export function useSharedLab(requested: LabUpOptions & { name: string }): LabFix
   before(async function () {
     this.timeout(UP_TIMEOUT_MS);
     let entry = shared.get(options.name);
-    if (!entry) shared.set(options.name, (entry = { options, up: labUp(options) }));
+    if (!entry) shared.set(options.name, (entry = { options, up: labUpFree(options) }));
     current = await entry.up;
   });
   return {
@@ -73,8 +95,8 @@ export function useSharedLab(requested: LabUpOptions & { name: string }): LabFix
 /** Takes down every shared lab that came up. */
 export async function downSharedLabs(): Promise<void> {
   for (const [name, entry] of shared) {
-    await entry.up.catch(() => undefined);
-    await labDown({ name, ...(entry.options.dir !== undefined ? { dir: entry.options.dir } : {}) });
+    const lab = await entry.up.catch(() => undefined);
+    await labDown({ name: lab?.name ?? name, ...(entry.options.dir !== undefined ? { dir: entry.options.dir } : {}) });
   }
   shared.clear();
 }
