@@ -31,10 +31,10 @@ function add(filter: string, input: unknown, args = ''): void {
 
 // ---- ipaddr: every query over addresses and networks of both versions ----
 const inputs: unknown[] = [
-  '192.168.1.5',
-  '192.168.1.5/24',
-  '192.168.1.0/24',
-  '192.168.1.255/24',
+  '172.20.1.5',
+  '172.20.1.5/24',
+  '172.20.1.0/24',
+  '172.20.1.255/24',
   '10.0.0.1/31',
   '10.0.0.0/31',
   '10.0.0.1/30',
@@ -124,8 +124,8 @@ const queries = [
 for (const input of inputs) for (const q of queries) add('ansible.utils.ipaddr', input, `('${q}')`);
 
 // indexes, memberships, odd queries
-for (const input of ['192.168.1.5/24', '192.168.1.0/24', '10.1.2.3', '2001:db8::/64', '2001:db8::1']) {
-  for (const q of ['0', '1', '-1', '255', '256', '-256', '-257', '1.5', ' 2 ', '1e3', 'inf', '192.168.0.0/16', '192.168.1.0/25', '10.0.0.0/8', '2001:db8::/32', '::/0', '0.0.0.0/0', '10', 'bogus', 'cidr_lookup']) {
+for (const input of ['172.20.1.5/24', '172.20.1.0/24', '10.1.2.3', '2001:db8::/64', '2001:db8::1']) {
+  for (const q of ['0', '1', '-1', '255', '256', '-256', '-257', '1.5', ' 2 ', '1e3', 'inf', '172.20.0.0/16', '172.20.1.0/25', '10.0.0.0/8', '2001:db8::/32', '::/0', '0.0.0.0/0', '10', 'bogus', 'cidr_lookup']) {
     add('ansible.utils.ipaddr', input, `('${q}')`);
   }
   add('ansible.utils.ipaddr', input, '(1)');
@@ -145,7 +145,7 @@ const odd: unknown[] = [
   '0',
   '10/8',
   '10.1/16',
-  '192.168.1/24',
+  '172.20.1/24',
   '300/24',
   '5/64',
   '42540766412265424405338506004571095040/64',
@@ -196,7 +196,7 @@ for (const input of odd) {
 }
 
 // lists are filtered; the short and netcommon names are the same filters
-const mixed = ['192.24.2.1', 'host.fqdn', '::1', '', '192.168.32.0/24', 'fe80::100/10', '42540766412265424405338506004571095040/64', true, 5, ['10.0.0.1', 'x'], { k: 1 }, null, '2001:db8:32c:faad::/64'];
+const mixed = ['192.24.2.1', 'host.fqdn', '::1', '', '172.20.32.0/24', 'fe80::100/10', '42540766412265424405338506004571095040/64', true, 5, ['10.0.0.1', 'x'], { k: 1 }, null, '2001:db8:32c:faad::/64'];
 for (const q of ['', 'address', 'host', 'net', 'public', 'private', 'size', 'prefix', '0', '-1', '192.0.0.0/8', 'ipv6', 'ipv4', 'wrap', 'revdns', 'bogus']) {
   add('ansible.utils.ipaddr', mixed, `('${q}')`);
   add('ansible.utils.ipv4', mixed, `('${q}')`);
@@ -222,11 +222,11 @@ add('ansible.netcommon.ipwrap', '::1');
 
 // ---- ipmath ----
 for (const [input, amount] of [
-  ['192.168.1.5', 5],
-  ['192.168.1.5', -10],
-  ['192.168.1.1/24', 5],
-  ['192.168.1.6/24', -5],
-  ['192.168.2.6/24', -10],
+  ['172.20.1.5', 5],
+  ['172.20.1.5', -10],
+  ['172.20.1.1/24', 5],
+  ['172.20.1.6/24', -5],
+  ['172.20.2.6/24', -10],
   ['2001::1', 10],
   ['2001::5', -10],
   ['::ffff:1.2.3.4', 1],
@@ -252,16 +252,16 @@ add('ansible.netcommon.ipmath', 3232235777, '(1)');
 add('ansible.utils.ipmath', null, '(1)');
 
 // ---- ipsubnet ----
-for (const input of ['192.168.144.5', '192.168.0.0/16', '192.168.144.1/30', '192.168.144.16/30', '2001:4860:4860::8888', '2600:1f1c:1b3:8f00::/56', '10.0.0.0/8', 'foo', '5', '::/96']) {
-  for (const args of ['', '(20)', '(20, 0)', '(20, -1)', '(20, 5)', '(20, 11)', '(20, 12)', '(20, 40)', '(18, 0)', '(18, -1)', '(8)', '(8, 0)', '(32)', '(32, 0)', '(33)', '(0)', '(120)', '(120, 0)', '(120, -1)', '(120, 1)', '(64, 3)', "('192.168.0.0/16')", "('192.168.144.0/24')", "('192.168.144.5')", "('2600:1f1c:1b3::/48')", "('10.0.0.0/8')", "('bogus')"]) {
+for (const input of ['172.20.144.5', '172.20.0.0/16', '172.20.144.1/30', '172.20.144.16/30', '2001:4860:4860::8888', '2600:1f1c:1b3:8f00::/56', '10.0.0.0/8', 'foo', '5', '::/96']) {
+  for (const args of ['', '(20)', '(20, 0)', '(20, -1)', '(20, 5)', '(20, 11)', '(20, 12)', '(20, 40)', '(18, 0)', '(18, -1)', '(8)', '(8, 0)', '(32)', '(32, 0)', '(33)', '(0)', '(120)', '(120, 0)', '(120, -1)', '(120, 1)', '(64, 3)', "('172.20.0.0/16')", "('172.20.144.0/24')", "('172.20.144.5')", "('2600:1f1c:1b3::/48')", "('10.0.0.0/8')", "('bogus')"]) {
     add('ansible.utils.ipsubnet', input, args);
   }
 }
-add('ipsubnet', ['192.168.0.0/16']);
-add('ansible.netcommon.ipsubnet', '192.168.0.0/16', "('20', '2')");
+add('ipsubnet', ['172.20.0.0/16']);
+add('ansible.netcommon.ipsubnet', '172.20.0.0/16', "('20', '2')");
 
 // ---- nthhost, next_nth_usable, previous_nth_usable ----
-for (const input of ['10.0.0.0/8', '192.168.1.5/24', '192.168.1.5', '10.0.0.0/31', '2001:db8::/64', '2001:db8::5/126', '::/127', 'foo']) {
+for (const input of ['10.0.0.0/8', '172.20.1.5/24', '172.20.1.5', '10.0.0.0/31', '2001:db8::/64', '2001:db8::5/126', '::/127', 'foo']) {
   for (const n of ['305', '-1', '0', '255', '256', '-256', '-257', "'2'", "'x'", "''", 'none']) add('ansible.utils.nthhost', input, `(${n})`);
   for (const n of ['1', '2', '5', '254', '255', '-1', '0', 'true', "'3'"]) {
     add('ansible.utils.next_nth_usable', input, `(${n})`);
@@ -270,20 +270,20 @@ for (const input of ['10.0.0.0/8', '192.168.1.5/24', '192.168.1.5', '10.0.0.0/31
   add('ansible.utils.next_nth_usable', input);
 }
 add('nthhost', '10.0.0.0/8', '(1)');
-add('next_nth_usable', '192.168.122.1/24', '(2)');
-add('previous_nth_usable', '192.168.122.10/24', '(2)');
+add('next_nth_usable', '172.20.122.1/24', '(2)');
+add('previous_nth_usable', '172.20.122.10/24', '(2)');
 add('ansible.netcommon.nthhost', '10.0.0.0/8', '(-2)');
 
 // ---- network_in_network, network_in_usable, reduce_on_network ----
 for (const [value, test] of [
-  ['192.168.0.0/24', '192.168.0.1'],
-  ['192.168.0.0/24', '192.168.0.255'],
-  ['192.168.0.0/24', '192.168.0.0'],
-  ['192.168.0.0/16', '192.168.0.0/24'],
-  ['192.168.0.0/24', '192.168.0.0/16'],
-  ['192.168.0.0/24', '192.168.1.1'],
-  ['192.168.0.0/31', '192.168.0.1'],
-  ['192.168.0.5/32', '192.168.0.5'],
+  ['172.20.0.0/24', '172.20.0.1'],
+  ['172.20.0.0/24', '172.20.0.255'],
+  ['172.20.0.0/24', '172.20.0.0'],
+  ['172.20.0.0/16', '172.20.0.0/24'],
+  ['172.20.0.0/24', '172.20.0.0/16'],
+  ['172.20.0.0/24', '172.20.1.1'],
+  ['172.20.0.0/31', '172.20.0.1'],
+  ['172.20.0.5/32', '172.20.0.5'],
   ['2001:db8::/64', '2001:db8::1'],
   ['2001:db8::/64', '2001:db8:0:1::1'],
   ['2001:db8::/32', '2001:db8:1::/48'],
@@ -294,25 +294,25 @@ for (const [value, test] of [
   add('ansible.utils.network_in_network', value, `('${test}')`);
   add('ansible.utils.network_in_usable', value, `('${test}')`);
 }
-add('network_in_network', '192.168.0.0/24', '()');
+add('network_in_network', '172.20.0.0/24', '()');
 add('ansible.netcommon.network_in_usable', '10.0.0.0/8', "('10.0.0.1')");
-for (const network of ['192.168.0.0/24', '10.0.0.0/8', '2001:db8::/32', '0.0.0.0/0', 'foo']) {
-  add('ansible.utils.reduce_on_network', ['192.168.0.34', '10.3.0.3', '192.168.2.34', '2001:db8::5', '192.168.0.0/25', 'bogus', 7], `('${network}')`);
+for (const network of ['172.20.0.0/24', '10.0.0.0/8', '2001:db8::/32', '0.0.0.0/0', 'foo']) {
+  add('ansible.utils.reduce_on_network', ['172.20.0.34', '10.3.0.3', '172.20.2.34', '2001:db8::5', '172.20.0.0/25', 'bogus', 7], `('${network}')`);
 }
-add('reduce_on_network', '192.168.0.1,10.0.0.1', "('192.168.0.0/16')");
-add('ansible.utils.reduce_on_network', { a: 1 }, "('192.168.0.0/16')");
+add('reduce_on_network', '172.20.0.1,10.0.0.1', "('172.20.0.0/16')");
+add('ansible.utils.reduce_on_network', { a: 1 }, "('172.20.0.0/16')");
 
 // ---- cidr_merge ----
 for (const list of [
   ['10.0.0.0/24', '10.0.1.0/24', '10.0.2.7/24'],
-  ['192.168.0.0/17', '192.168.128.0/17', '192.168.128.1'],
+  ['172.20.0.0/17', '172.20.128.0/17', '172.20.128.1'],
   ['1.2.3.4/24'],
   ['1.2.3.4/24', '1.2.3.4/24'],
   ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.0'],
   ['10.0.0.5', '10.0.0.10'],
   ['2001:db8::/64', '2001:db8:0:1::/64', '10.0.0.0/8', '11.0.0.0/8', '::1'],
   ['10.0.0.0/8', '10.1.0.0/16', '9.255.255.255'],
-  ['192.168.1.1', 'bogus'],
+  ['172.20.1.1', 'bogus'],
   [],
 ]) {
   add('ansible.utils.cidr_merge', list);
@@ -323,7 +323,7 @@ add('ansible.netcommon.cidr_merge', ['10.0.0.1'], "('bogus')");
 add('ansible.utils.cidr_merge', '10.0.0.0/24,10.0.1.0/24');
 
 // ---- ip4_hex ----
-for (const input of ['192.168.1.5', '10.0.0.255', '1.2.3', '1.2.x.4', '1.2.3.4.5', '-1.2.3.4']) {
+for (const input of ['172.20.1.5', '10.0.0.255', '1.2.3', '1.2.x.4', '1.2.3.4.5', '-1.2.3.4']) {
   add('ansible.utils.ip4_hex', input);
   add('ansible.utils.ip4_hex', input, "(':')");
 }
@@ -336,7 +336,7 @@ for (const input of ['1a:2b:3c:4d:5e:6f', '1A-2B-3C-4D-5E-6F', '1a2b.3c4d.5e6f',
 add('hwaddr', '1a:2b:3c:4d:5e:6f', "('cisco')");
 add('ansible.netcommon.macaddr', '1a:2b:3c:4d:5e:6f', "('unix')");
 add('macaddr', '1a:2b:3c:4d:5e:6f');
-for (const input of ['2001:db8::/64', 'fdcf:1894:23b5:d38c:0000:0000:0000:0000/64', '2001:db8::1', '192.168.0.0/24', 'foo']) {
+for (const input of ['2001:db8::/64', 'fdcf:1894:23b5:d38c:0000:0000:0000:0000/64', '2001:db8::1', '172.20.0.0/24', 'foo']) {
   for (const mac of ['c2:31:b3:83:bf:2b', '00:11:22:33:44:55:66:77', 'nope', '']) add('ansible.utils.slaac', input, `('${mac}')`);
 }
 add('slaac', '2001:db8::/64', "('c2:31:b3:83:bf:2b')");
@@ -434,8 +434,8 @@ describe('the ipaddr filter family: names', function () {
     try {
       const playbook = join(dir, 'site.yml');
       const task = (expr: string): string => `    - ansible.builtin.debug:\n        msg: "{{ ${expr} }}"\n`;
-      const head = '- hosts: localhost\n  gather_facts: false\n  vars:\n    net: 192.168.1.0/24\n  tasks:\n';
-      writeFileSync(playbook, head + task("net | ansible.utils.ipaddr('network')") + task('net | ipsubnet(26, 1)') + task("net | ansible.netcommon.network_in_usable('192.168.1.7')"));
+      const head = '- hosts: localhost\n  gather_facts: false\n  vars:\n    net: 172.20.1.0/24\n  tasks:\n';
+      writeFileSync(playbook, head + task("net | ansible.utils.ipaddr('network')") + task('net | ipsubnet(26, 1)') + task("net | ansible.netcommon.network_in_usable('172.20.1.7')"));
       const ok = spawnSync(process.execPath, [cli, 'validate', playbook], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60000 });
       expect(ok.status, ok.stderr).to.equal(0);
       writeFileSync(playbook, head + task("net | ansible.utils.ipaddr('network')") + task("net | ansible.utils.nthhots(5)"));
