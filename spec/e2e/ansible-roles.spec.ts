@@ -17,7 +17,8 @@ const rolesDir = resolve(process.env.TYPEBOOK_ANSIBLE_ROLES ?? '../shared/ansibl
 describe('public Ansible roles (geerlingguy.ntp, geerlingguy.security) on lab hosts', function () {
   this.timeout(600_000);
   before(function () {
-    if (!existsSync(join(rolesDir, 'ntp')) || !existsSync(join(rolesDir, 'security'))) this.skip(); // the roles are handed beside the checkout (../shared/ansible-roles, or TYPEBOOK_ANSIBLE_ROLES), not part of it
+    // skipped: the roles are handed beside the checkout (../shared/ansible-roles, or TYPEBOOK_ANSIBLE_ROLES), not part of it
+    if (!existsSync(join(rolesDir, 'ntp')) || !existsSync(join(rolesDir, 'security'))) this.skip();
   });
   const fixture = useLab({ hosts: 2, name: 'spec-e2e-roles', packages: ['ntpsec', 'fail2ban', 'unattended-upgrades'] });
   let dir = '';

@@ -54,7 +54,8 @@ describe('include_vars and with_ loops: as ansible-playbook runs them (oracle)',
 
   before(function () {
     if (!existsSync('/usr/bin/ansible-playbook')) {
-      if (!process.env.CI) this.skip(); // outside CI a machine without Debian's ansible has no oracle; CI must have it
+      // skipped: outside CI a machine without Debian's ansible has no oracle; CI must have it
+      if (!process.env.CI) this.skip();
       throw new Error('Debian\'s ansible-playbook is needed for this oracle test');
     }
     expect(existsSync(cli), `${cli} is missing: run npm run build`).to.equal(true);

@@ -143,7 +143,8 @@ describe('inventory: typebook against ansible-core 2.14', function () {
   before(function () {
     if (!available) {
       if (oracleRequired()) throw new Error('ansible-inventory is not installed, and CI needs the oracle tests (apt-get install ansible)');
-      this.skip(); // outside CI a machine without Debian's ansible has no oracle to compare with
+      // skipped: outside CI a machine without Debian's ansible has no oracle to compare with
+      this.skip();
     }
     for (const c of cases) void start(c);
   });
@@ -281,7 +282,8 @@ describe('inventory: typebook against ansible-core 2.14', function () {
       // `npm test` builds first; a bare mocha run without a build skips this outside CI
       if (!existsSync(cli)) {
         if (oracleRequired()) throw new Error(`${cli} is missing: run npm run build`);
-        this.skip(); // not built yet (outside CI): nothing to run
+        // skipped: not built yet (outside CI): nothing to run
+        this.skip();
       }
     });
 

@@ -22,7 +22,8 @@ describe('the lab package installer', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('installs the lab packages and those named after them, with services kept from starting, and leaves no guard', function () {
-    if (existsSync(GUARD)) this.skip(); // a machine with its own policy-rc.d keeps it: the script adds no guard to check
+    // skipped: a machine with its own policy-rc.d keeps it: the script adds no guard to check
+    if (existsSync(GUARD)) this.skip();
     const run = spawnSync('sh', [script, 'ansible'], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
     expect(run.status, run.stderr).to.equal(0);
     const log = readFileSync(join(dir, 'log'), 'utf8').split('\n');

@@ -182,7 +182,8 @@ describe('lab: real hosts on this machine', function () {
       timeout: 60_000,
       env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_SSH_ARGS: '-o ServerAliveInterval=2' },
     });
-    if (ansible.error && (ansible.error as NodeJS.ErrnoException).code === 'ENOENT') this.skip(); // the oracle is optional
+    // skipped: without ansible on this machine there is no oracle to compare the lab inventory with
+    if (ansible.error && (ansible.error as NodeJS.ErrnoException).code === 'ENOENT') this.skip();
     expect(ansible.status, ansible.stdout + ansible.stderr).to.equal(0);
     expect(ansible.stdout.match(/SUCCESS/g)).to.have.length(3);
   });

@@ -2,6 +2,7 @@
  * Ansible itself as an oracle for the module suites: `ansible HOST -m MODULE` on a lab host, and a batch of
  * file cases run by ansible-playbook and by typebook on identical files, compared byte for byte.
  */
+import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,7 +147,8 @@ export function runAnsibleTasks(lab: Lab, host: string, tasks: readonly Record<s
 /**
  * What a module's lab spec needs on one host of `fixture`'s lab, opened before its tests and closed after:
  * `sh` (a command that must succeed, its stdout), `counted` (the module run by typebook, with its round trips)
- * and `ansible` (the same task run by Ansible's module `ansibleName`, its result).
+ * and `ansible` (the same task run by Ansible's module `ansibleName`, its result); `bothWays` runs a task from
+ * the same host state by Ansible then by typebook and expects equal results and equal `snapshot`s afterwards.
  */
 export function onLabHost(fixture: { readonly lab: Lab }, module: ModuleDefinition, ansibleName: string, host = 'node1') {
   let connection: CountingConnection | undefined;
@@ -156,14 +158,30 @@ export function onLabHost(fixture: { readonly lab: Lab }, module: ModuleDefiniti
   after(async () => {
     await connection?.close();
   });
+  const counted = (args: Record<string, unknown>, options: RunOptions = {}) => runCounted(module, args, connection!, options);
+  const ansible = async (args: Record<string, unknown>, options: { check?: boolean } = {}) =>
+    (await runAnsibleTasks(fixture.lab, host, [{ [ansibleName]: args, ...(options.check ? { check_mode: true } : {}) }]))[0]!;
+  const bothWays =
+    <S>(setUp: (setup: S) => Promise<void>, snapshot: () => Promise<string>) =>
+    async (setup: S, args: Record<string, unknown>, options: { check?: boolean } = {}) => {
+      await setUp(setup);
+      const theirs = await ansible(args, options);
+      const theirHost = await snapshot();
+      await setUp(setup);
+      const ours = await counted(args, options);
+      const ourHost = await snapshot();
+      expect(ours.result, JSON.stringify(theirs)).to.deep.equal(theirs);
+      expect(ourHost).to.equal(theirHost);
+      return { ...ours, host: ourHost };
+    };
   return {
     sh: async (command: string): Promise<string> => {
       const out = await labSsh(fixture.lab, host, command);
       if (out.code !== 0) throw new Error(`${command}: ${out.stderr}`);
       return out.stdout;
     },
-    counted: (args: Record<string, unknown>, options: RunOptions = {}) => runCounted(module, args, connection!, options),
-    ansible: async (args: Record<string, unknown>, options: { check?: boolean } = {}) =>
-      (await runAnsibleTasks(fixture.lab, host, [{ [ansibleName]: args, ...(options.check ? { check_mode: true } : {}) }]))[0]!,
+    counted,
+    ansible,
+    bothWays,
   };
 }

@@ -65,7 +65,8 @@ describe('user module', function () {
 
   describe('on a lab host, against Ansible', () => {
     const fixture = useLab({ hosts: 1, name: 'mod-user' });
-    const { sh, counted, ansible } = onLabHost(fixture, user, 'ansible.builtin.user');
+    const onLab = onLabHost(fixture, user, 'ansible.builtin.user');
+    const { sh, counted, ansible } = onLab;
 
     /** No test accounts, then the state the case starts from (its own shell commands). */
     const setUp = async (commands: string[] = []): Promise<void> => {
@@ -78,17 +79,7 @@ describe('user module', function () {
 grep -E '^tb' /etc/group /etc/gshadow
 for d in /home/tbu1 /home/tbu2 /tmp/tbhomes /home/tbmoved; do [ -e $d ] && find $d -printf '%p %M %u %g %s\n' | sort; done; true`);
 
-    const bothWays = async (setup: string[], args: Record<string, unknown>, options: { check?: boolean } = {}) => {
-      await setUp(setup);
-      const theirs = await ansible(args, options);
-      const theirHost = await snapshot();
-      await setUp(setup);
-      const ours = await counted(args, options);
-      const ourHost = await snapshot();
-      expect(ours.result, JSON.stringify(theirs)).to.deep.equal(theirs);
-      expect(ourHost).to.equal(theirHost);
-      return ours;
-    };
+    const bothWays = onLab.bothWays(setUp, snapshot);
 
     it('creates a user with its home (2 round trips), then has nothing to change (1), as Ansible', async () => {
       const made = await bothWays([], { name: 'tbu1', comment: 'Test User', shell: '/bin/sh', uid: 4201 });

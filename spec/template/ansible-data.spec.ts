@@ -67,7 +67,8 @@ describe('a rendered value as Ansible makes data of it (oracle)', function () {
   let expected = new Map<string, { value?: unknown; error?: string }>();
   before(function () {
     if (!pythonHasAnsible()) {
-      if (!process.env.CI) this.skip(); // outside CI a machine without Debian's ansible has no oracle; CI must have it
+      // skipped: outside CI a machine without Debian's ansible has no oracle; CI must have it
+      if (!process.env.CI) this.skip();
       throw new Error(`${python} with ansible is needed for this oracle (apt-get install ansible-core)`);
     }
     const run = spawnSync(python, [join(fixtures, 'oracle.py'), join(fixtures, 'base')], { input: JSON.stringify(cases.map((expr) => ({ name: expr, expr, vars }))), encoding: 'utf8', timeout: 60000 });

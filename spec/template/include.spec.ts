@@ -9,18 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { templateLookupSearchPath, templateSearchPath } from '../../lib/ansible/index.js';
 import type { Problem, SourcePos } from '../../lib/source/index.js';
-import { Templar, TemplateError } from '../../lib/template/index.js';
+import { Templar } from '../../lib/template/index.js';
+import { errorOf } from './errors.js';
 import { TemplateLoader } from '../../lib/template/loader.js';
-
-function errorOf(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(TemplateError);
-    return err as TemplateError;
-  }
-  throw new Error('expected a TemplateError');
-}
 
 describe('templates including templates', function () {
   const t = new Templar();

@@ -454,7 +454,8 @@ describe('the ipaddr filter family: as ansible.utils computes it under Ansible 2
   before(function () {
     this.timeout(180000);
     if (!pythonHasIpaddr()) {
-      if (!process.env.CI) this.skip(); // outside CI a machine without Debian's ansible and python3-netaddr has no oracle; CI must have them
+      // skipped: outside CI a machine without Debian's ansible and python3-netaddr has no oracle; CI must have them
+      if (!process.env.CI) this.skip();
       throw new Error(`${python} with ansible, its ansible.utils collection and netaddr is needed for the ipaddr oracle (apt-get install ansible python3-netaddr)`);
     }
     const run = spawnSync(python, [join(fixtures, 'oracle.py')], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 120000, maxBuffer: 64 * 1024 * 1024 });

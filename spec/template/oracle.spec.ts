@@ -34,7 +34,8 @@ describe('templating: byte-identical to Jinja2 (oracle)', function () {
 
   before(function () {
     if (!pythonHasJinja()) {
-      if (!process.env.CI) this.skip(); // outside CI a machine without python3-jinja2 has no oracle; CI must have it
+      // skipped: outside CI a machine without python3-jinja2 has no oracle; CI must have it
+      if (!process.env.CI) this.skip();
       throw new Error(`${python} with jinja2 and yaml is needed for the oracle test (apt-get install python3-jinja2 python3-yaml)`);
     }
     const run = spawnSync(python, [join(fixtures, 'oracle.py'), includesDir], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 60000, maxBuffer: 64 * 1024 * 1024 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { parseYaml, positionOf, type Problem } from '../../lib/source/index.js';
-import { Templar, TemplateError, filters, tests } from '../../lib/template/index.js';
+import { Templar, filters, tests } from '../../lib/template/index.js';
+import { errorOf } from './errors.js';
 
 const t = new Templar();
 const vars = {
@@ -19,16 +20,6 @@ const vars = {
 
 function evalExpr(expr: string, v: Record<string, unknown> = vars): unknown {
   return t.evaluate(expr, v);
-}
-
-function errorOf(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(TemplateError);
-    return err as TemplateError;
-  }
-  throw new Error('expected a TemplateError');
 }
 
 describe('templating: values and Python semantics', function () {
